@@ -1,0 +1,33 @@
+/* C shim: DPDK's fast path is made of `static inline` functions and thread-local variables,
+ * which have no symbols bindgen could link to. Each function here wraps exactly one of them. */
+#ifndef DPDK_RS_SHIM_H
+#define DPDK_RS_SHIM_H
+
+#include <stdint.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_lpm;
+
+/* rte_errno is a per-lcore TLS variable. */
+int shim_rte_errno(void);
+void shim_rte_errno_set(int value);
+
+/* rte_lcore_id() reads TLS; LCORE_ID_ANY (UINT32_MAX) on non-EAL threads. */
+unsigned int shim_rte_lcore_id(void);
+
+uint64_t shim_rte_rdtsc(void);
+
+uint16_t shim_rte_eth_rx_burst(uint16_t port_id, uint16_t queue_id, struct rte_mbuf **rx_pkts,
+                               uint16_t nb_pkts);
+uint16_t shim_rte_eth_tx_burst(uint16_t port_id, uint16_t queue_id, struct rte_mbuf **tx_pkts,
+                               uint16_t nb_pkts);
+
+struct rte_mbuf *shim_rte_pktmbuf_alloc(struct rte_mempool *mp);
+int shim_rte_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs, unsigned int count);
+void shim_rte_pktmbuf_free(struct rte_mbuf *m);
+int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail);
+
+int shim_rte_lpm_lookup(struct rte_lpm *lpm, uint32_t ip, uint32_t *next_hop);
+
+#endif

@@ -1,0 +1,2 @@
+//! Pod network discovery and EAL planning (in progress).
+#![forbid(unsafe_code)]
