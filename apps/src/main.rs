@@ -1,2 +1,4 @@
+//! The `dpdk-app` binary.
 #![forbid(unsafe_code)]
+
 fn main() {}

@@ -1,0 +1,6 @@
+//! `dpdk-app`: testpmd-, l2fwd- and l3fwd-style DPDK applications, the pod entrypoint that runs
+//! them on the devices a Kubernetes pod was given, and the single-machine demo.
+//!
+//! The binary (`src/main.rs`) is a thin command-line front end over this library; benchmarks and
+//! integration tests use the library directly.
+#![forbid(unsafe_code)]
