@@ -14,7 +14,10 @@ fn main() {
     println!("cargo:rerun-if-changed=shim.c");
     println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
 
-    let dpdk = match pkg_config::Config::new().cargo_metadata(true).probe("libdpdk") {
+    let dpdk = match pkg_config::Config::new()
+        .cargo_metadata(true)
+        .probe("libdpdk")
+    {
         Ok(lib) => lib,
         Err(e) => fail(&format!(
             "libdpdk was not found by pkg-config ({e}).\n\
@@ -22,7 +25,8 @@ fn main() {
              (or run scripts/install-deps.sh)"
         )),
     };
-    if !dpdk.version.starts_with(&format!("{REQUIRED_SERIES}.")) && dpdk.version != REQUIRED_SERIES {
+    if !dpdk.version.starts_with(&format!("{REQUIRED_SERIES}.")) && dpdk.version != REQUIRED_SERIES
+    {
         fail(&format!(
             "found libdpdk {} but this crate needs DPDK {REQUIRED_SERIES}.x (Debian 12's LTS). \
              Install it with: apt-get install {DEBIAN_PACKAGES}",
@@ -72,10 +76,11 @@ fn main() {
 }
 
 fn pkg_config_cflags() -> Vec<String> {
-    let output = std::process::Command::new(env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into()))
-        .args(["--cflags", "libdpdk"])
-        .output()
-        .unwrap_or_else(|e| fail(&format!("cannot run pkg-config: {e}")));
+    let output =
+        std::process::Command::new(env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into()))
+            .args(["--cflags", "libdpdk"])
+            .output()
+            .unwrap_or_else(|e| fail(&format!("cannot run pkg-config: {e}")));
     if !output.status.success() {
         fail(&format!(
             "pkg-config --cflags libdpdk failed: {}",

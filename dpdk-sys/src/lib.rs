@@ -8,7 +8,12 @@
 
 /// bindgen's output, generated in `OUT_DIR` from the installed headers; lints for hand-written
 /// code do not apply to it.
-#[allow(non_upper_case_globals, non_camel_case_types, non_snake_case, unsafe_op_in_unsafe_fn)]
+#[allow(
+    non_upper_case_globals,
+    non_camel_case_types,
+    non_snake_case,
+    unsafe_op_in_unsafe_fn
+)]
 #[allow(clippy::all, clippy::undocumented_unsafe_blocks)]
 #[allow(missing_debug_implementations, rustdoc::all)]
 mod bindings {

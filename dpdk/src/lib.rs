@@ -1,1 +1,51 @@
-//! Safe layer over DPDK (in progress).
+//! A safe layer over DPDK 22.11: the EAL, packet mempools, mbufs, bursts, ports with their RX/TX
+//! queues, work on lcores and longest-prefix-match tables.
+//!
+//! The types encode DPDK's usage rules so that misuse does not compile or is reported as an error:
+//!
+//! * [`Eal`] can be initialised once per process, and is neither `Send` nor `Sync`, so lcore
+//!   launches and the final cleanup happen on the main lcore;
+//! * an [`Mbuf`] is owned, `Send`, not `Clone`, and freed exactly once when dropped;
+//! * a [`Batch`] holds a burst; packets that [`TxQueue::tx`] did not take stay in it;
+//! * an [`RxQueue`]/[`TxQueue`] is handed out once per queue, is `Send` but neither `Clone` nor
+//!   `Sync`, so one lcore at a time polls it;
+//! * mempools, ports and tables are released only when nothing can still point into them, and the
+//!   EAL is cleaned up only when they all are.
+//!
+//! ```no_run
+//! use dpdk::{Batch, Eal, Mempool, PortBuilder};
+//!
+//! let (eal, _app_args) = Eal::init(["app", "--no-huge", "-m", "256", "--vdev=net_ring0"])?;
+//! let pool = Mempool::new_pktmbuf(&eal, "pool", 8191, 256, 2048 + 128)?;
+//! let mut started = PortBuilder::new(&eal, 0)?.start(&pool)?;
+//! let (mut rx, mut tx) = (started.rx.remove(0), started.tx.remove(0));
+//! let mut burst = Batch::new(32);
+//! pool.alloc_bulk(&mut burst, 32)?;
+//! tx.tx(&mut burst);
+//! rx.rx(&mut burst);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod batch;
+mod eal;
+mod error;
+mod lcore;
+mod lpm;
+mod mac;
+mod mbuf;
+mod mempool;
+mod port;
+mod resources;
+pub mod tsc;
+
+pub use batch::{Batch, Drain};
+pub use eal::Eal;
+pub use error::{EalError, Errno, LcoreError, LpmError, MempoolError, PortError};
+pub use lcore::{current_lcore, LcoreJoinHandle};
+pub use lpm::{Lpm, Lpm6};
+pub use mac::{MacAddr, MacAddrParseError};
+pub use mbuf::Mbuf;
+pub use mempool::Mempool;
+pub use port::{
+    offload, Link, Port, PortBuilder, PortInfo, PortStats, RxQueue, StartedPort, TxQueue,
+};

@@ -1,0 +1,248 @@
+//! Owned packet buffers.
+
+use std::fmt;
+use std::ptr::NonNull;
+
+use dpdk_sys::rte_mbuf;
+
+/// An owned DPDK packet buffer (`struct rte_mbuf`), possibly a chain of segments.
+///
+/// It is freed back to its mempool exactly once, when dropped (or handed to a PMD by
+/// [`TxQueue::tx`](crate::TxQueue::tx), which then owns it). It is `Send` (mbufs move between
+/// lcores) but not `Clone`: there is no shared-data aliasing, so `data_mut` is sound.
+///
+/// Data accessors cover the first segment ([`data`](Self::data)) or every segment
+/// ([`segments`](Self::segments)); headers always sit in the first one.
+#[repr(transparent)]
+pub struct Mbuf(NonNull<rte_mbuf>);
+
+// SAFETY: an Mbuf is the unique owner of its rte_mbuf; DPDK mbufs may be used and freed on any
+// thread (the mempool put path is thread-safe).
+unsafe impl Send for Mbuf {}
+
+impl Mbuf {
+    /// Takes ownership of a raw mbuf.
+    ///
+    /// # Safety
+    /// `raw` must be a valid mbuf, not owned by anything else (refcnt 1, not in a ring), with a
+    /// consistent segment chain.
+    pub(crate) unsafe fn from_raw(raw: NonNull<rte_mbuf>) -> Self {
+        Mbuf(raw)
+    }
+
+    fn raw(&self) -> &rte_mbuf {
+        // SAFETY: we own a valid mbuf (type invariant); shared access through &self.
+        unsafe { self.0.as_ref() }
+    }
+
+    fn raw_mut(&mut self) -> &mut rte_mbuf {
+        // SAFETY: we own a valid mbuf exclusively (type invariant); &mut self.
+        unsafe { self.0.as_mut() }
+    }
+
+    /// Total packet length over all segments (`pkt_len`).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.raw().pkt_len as usize
+    }
+
+    /// Whether the packet holds no data.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Number of segments.
+    #[inline]
+    pub fn segment_count(&self) -> u16 {
+        self.raw().nb_segs
+    }
+
+    /// Input port recorded by the PMD on receive.
+    #[inline]
+    pub fn port(&self) -> u16 {
+        self.raw().port
+    }
+
+    /// The PMD's packet type classification (`RTE_PTYPE_*`), 0 when the PMD does not parse.
+    #[inline]
+    pub fn packet_type(&self) -> u32 {
+        // SAFETY: reading a plain u32 member of a union whose every bit pattern is valid.
+        unsafe { self.raw().__bindgen_anon_1.packet_type }
+    }
+
+    /// Offload flags (`RTE_MBUF_F_*`).
+    #[inline]
+    pub fn ol_flags(&self) -> u64 {
+        self.raw().ol_flags
+    }
+
+    /// Free bytes in front of the data in the first segment.
+    #[inline]
+    pub fn headroom(&self) -> usize {
+        self.raw().data_off as usize
+    }
+
+    /// Free bytes after the data in the last segment.
+    pub fn tailroom(&self) -> usize {
+        let last = self.last_segment();
+        // SAFETY: `last` is a valid segment of our chain.
+        let m = unsafe { last.as_ref() };
+        m.buf_len as usize - m.data_off as usize - m.data_len as usize
+    }
+
+    /// The data of the first segment.
+    #[inline]
+    pub fn data(&self) -> &[u8] {
+        let m = self.raw();
+        // SAFETY: buf_addr + data_off points to data_len initialised bytes inside the segment's
+        // buffer (mbuf invariant); borrowed from &self, so no mutable alias exists.
+        unsafe {
+            std::slice::from_raw_parts(
+                (m.buf_addr as *const u8).add(m.data_off as usize),
+                m.data_len as usize,
+            )
+        }
+    }
+
+    /// The data of the first segment, writable.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut [u8] {
+        let m = self.raw_mut();
+        // SAFETY: as in `data`; exclusive through &mut self, and the buffer is not shared
+        // (refcnt 1: we never create indirect or cloned mbufs).
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                (m.buf_addr as *mut u8).add(m.data_off as usize),
+                m.data_len as usize,
+            )
+        }
+    }
+
+    /// Every segment's data, in order.
+    pub fn segments(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let mut next = Some(self.0);
+        std::iter::from_fn(move || {
+            let seg = next?;
+            // SAFETY: `seg` is a valid segment of the chain we own; borrowed from &self.
+            let m = unsafe { seg.as_ref() };
+            next = NonNull::new(m.next);
+            // SAFETY: as in `data`, for this segment.
+            Some(unsafe {
+                std::slice::from_raw_parts(
+                    (m.buf_addr as *const u8).add(m.data_off as usize),
+                    m.data_len as usize,
+                )
+            })
+        })
+    }
+
+    /// Copies the whole packet (all segments) into a vector.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.len());
+        self.segments().for_each(|s| out.extend_from_slice(s));
+        out
+    }
+
+    fn last_segment(&self) -> NonNull<rte_mbuf> {
+        let mut seg = self.0;
+        // SAFETY: walks the valid chain we own until `next` is NULL.
+        while let Some(next) = NonNull::new(unsafe { seg.as_ref() }.next) {
+            seg = next;
+        }
+        seg
+    }
+
+    /// Appends `len` bytes at the end of the packet (in the last segment) and returns them.
+    /// `None` (packet unchanged) if the last segment lacks tailroom.
+    pub fn append(&mut self, len: usize) -> Option<&mut [u8]> {
+        if len > self.tailroom() {
+            return None;
+        }
+        let mut last = self.last_segment();
+        let (buf, start) = {
+            // SAFETY: `last` is a valid segment we own exclusively (&mut self); this reference
+            // ends before the head is borrowed again below (the two may be the same mbuf).
+            let m = unsafe { last.as_mut() };
+            let start = m.data_off as usize + m.data_len as usize;
+            m.data_len += len as u16; // fits: len <= tailroom < buf_len <= u16::MAX
+            (m.buf_addr as *mut u8, start)
+        };
+        self.raw_mut().pkt_len += len as u32;
+        // SAFETY: [start, start+len) lies within the segment buffer (checked against tailroom)
+        // and is exclusively ours for the lifetime of &mut self.
+        Some(unsafe { std::slice::from_raw_parts_mut(buf.add(start), len) })
+    }
+
+    /// Prepends `len` bytes in front of the data (first segment) and returns them. `None` if the
+    /// headroom is too small.
+    pub fn prepend(&mut self, len: usize) -> Option<&mut [u8]> {
+        if len > self.headroom() {
+            return None;
+        }
+        let m = self.raw_mut();
+        m.data_off -= len as u16;
+        m.data_len += len as u16;
+        m.pkt_len += len as u32;
+        Some(&mut self.data_mut()[..len])
+    }
+
+    /// Removes `len` bytes from the front of the first segment. `None` if it holds fewer.
+    pub fn adj(&mut self, len: usize) -> Option<()> {
+        let m = self.raw_mut();
+        if len > m.data_len as usize {
+            return None;
+        }
+        m.data_off += len as u16;
+        m.data_len -= len as u16;
+        m.pkt_len -= len as u32;
+        Some(())
+    }
+
+    /// Removes `len` bytes from the end of the last segment. `None` if it holds fewer.
+    pub fn trim(&mut self, len: usize) -> Option<()> {
+        let mut last = self.last_segment();
+        {
+            // SAFETY: valid segment we own exclusively; the reference ends before the head is
+            // borrowed again (they may be the same mbuf).
+            let m = unsafe { last.as_mut() };
+            if len > m.data_len as usize {
+                return None;
+            }
+            m.data_len -= len as u16;
+        }
+        self.raw_mut().pkt_len -= len as u32;
+        Some(())
+    }
+
+    /// Appends `tail`'s segments to this packet (`rte_pktmbuf_chain`). On failure (too many
+    /// segments) both packets are returned unchanged.
+    pub fn chain(self, tail: Mbuf) -> Result<Mbuf, (Mbuf, Mbuf)> {
+        // SAFETY: both are valid, distinct mbuf chains we own.
+        let ret = unsafe { dpdk_sys::shim_rte_pktmbuf_chain(self.0.as_ptr(), tail.0.as_ptr()) };
+        if ret == 0 {
+            // The head now owns the tail's segments and frees them with itself.
+            std::mem::forget(tail);
+            Ok(self)
+        } else {
+            Err((self, tail))
+        }
+    }
+}
+
+impl Drop for Mbuf {
+    fn drop(&mut self) {
+        // SAFETY: we own the chain; it is freed exactly once, here.
+        unsafe { dpdk_sys::shim_rte_pktmbuf_free(self.0.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Mbuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mbuf")
+            .field("len", &self.len())
+            .field("segments", &self.segment_count())
+            .field("port", &self.port())
+            .finish()
+    }
+}

@@ -1,0 +1,288 @@
+//! Test support for tests that run real DPDK processes on a small machine.
+//!
+//! * [`DpdkLock`] serialises busy-polling tests across test binaries and concurrent `cargo test`
+//!   invocations (two busy pollers on a 2-core machine starve each other).
+//! * [`MemoryMode`] lists the EAL memory set-ups to run each scenario in: always `--no-huge`,
+//!   and hugepages when enough are mounted and free.
+//! * [`Proc`] is a child process that is killed on drop and whose EAL files are removed, so a
+//!   failing test leaves no poller, socket or hugepage file behind.
+#![forbid(unsafe_code)]
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Lock file shared by every DPDK test on the machine.
+const LOCK_PATH: &str = "/tmp/dpdk-rs-tests.lock";
+
+/// Exclusive right to run busy-polling DPDK processes; released on drop.
+#[derive(Debug)]
+pub struct DpdkLock {
+    _file: File,
+}
+
+impl DpdkLock {
+    /// Blocks until no other DPDK test runs.
+    pub fn acquire() -> Self {
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(LOCK_PATH)
+            .unwrap_or_else(|e| panic!("cannot open {LOCK_PATH}: {e}"));
+        file.lock()
+            .unwrap_or_else(|e| panic!("cannot lock {LOCK_PATH}: {e}"));
+        DpdkLock { _file: file }
+    }
+}
+
+/// How EAL gets its memory in a test run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemoryMode {
+    /// `--no-huge -m <MiB>`: anonymous memory, works everywhere.
+    NoHuge,
+    /// Hugepages from a mounted hugetlbfs, with `--single-file-segments` (virtio-user over
+    /// vhost-user can share at most 8 memory regions).
+    Huge,
+}
+
+impl MemoryMode {
+    /// The modes to test on this machine: `DPDK_TEST_MEMORY=nohuge|huge|all` chooses; by
+    /// default `NoHuge`, plus `Huge` when `free_mib` MiB of 2 MiB hugepages are free and mounted.
+    pub fn available(free_mib: u64) -> Vec<MemoryMode> {
+        let huge_ok = free_hugepage_mib() >= free_mib && hugetlbfs_mounted();
+        match std::env::var("DPDK_TEST_MEMORY").as_deref() {
+            Ok("nohuge") => vec![MemoryMode::NoHuge],
+            Ok("huge") => {
+                assert!(
+                    huge_ok,
+                    "DPDK_TEST_MEMORY=huge but {free_mib} MiB of hugepages are not free"
+                );
+                vec![MemoryMode::Huge]
+            }
+            Ok("all") => {
+                assert!(
+                    huge_ok,
+                    "DPDK_TEST_MEMORY=all but {free_mib} MiB of hugepages are not free"
+                );
+                vec![MemoryMode::NoHuge, MemoryMode::Huge]
+            }
+            _ if huge_ok => vec![MemoryMode::NoHuge, MemoryMode::Huge],
+            _ => {
+                eprintln!("testkit: hugepages not available, testing with --no-huge only");
+                vec![MemoryMode::NoHuge]
+            }
+        }
+    }
+
+    /// EAL arguments for `mib` MiB of memory.
+    pub fn eal_args(self, mib: u32) -> Vec<String> {
+        match self {
+            MemoryMode::NoHuge => vec!["--no-huge".into(), "-m".into(), mib.to_string()],
+            MemoryMode::Huge => vec![
+                "-m".into(),
+                mib.to_string(),
+                "--single-file-segments".into(),
+            ],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MemoryMode::NoHuge => "nohuge",
+            MemoryMode::Huge => "huge",
+        }
+    }
+}
+
+fn hugetlbfs_mounted() -> bool {
+    fs::read_to_string("/proc/mounts")
+        .map(|m| {
+            m.lines()
+                .any(|l| l.split_whitespace().nth(2) == Some("hugetlbfs"))
+        })
+        .unwrap_or(false)
+}
+
+fn free_hugepage_mib() -> u64 {
+    fs::read_to_string("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(0, |pages| pages * 2)
+}
+
+/// A `--file-prefix` unique to this process and call.
+pub fn unique_prefix(tag: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "rs-{tag}-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A scratch directory under /tmp, removed on drop (Unix socket paths must stay short).
+#[derive(Debug)]
+pub struct ScratchDir(PathBuf);
+
+impl ScratchDir {
+    pub fn new(tag: &str) -> Self {
+        let dir = PathBuf::from(format!("/tmp/{}", unique_prefix(tag)));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        ScratchDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Removes what an EAL with `prefix` leaves behind: its runtime directory and hugepage files.
+pub fn remove_eal_files(prefix: &str) {
+    let _ = fs::remove_dir_all(Path::new("/var/run/dpdk").join(prefix));
+    if let Ok(entries) = fs::read_dir("/dev/hugepages") {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// A child process that is killed (and its EAL files removed) if still running on drop.
+#[derive(Debug)]
+pub struct Proc {
+    name: String,
+    child: Option<Child>,
+    prefix: Option<String>,
+}
+
+impl Proc {
+    /// Spawns `cmd` with stdout and stderr captured. `prefix` is its EAL `--file-prefix`, if any.
+    pub fn spawn(name: &str, cmd: &mut Command, prefix: Option<&str>) -> Self {
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot spawn {name} ({cmd:?}): {e}"));
+        Proc {
+            name: name.to_owned(),
+            child: Some(child),
+            prefix: prefix.map(str::to_owned),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Whether the process has exited (without reaping its output).
+    pub fn has_exited(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
+    /// Waits up to `timeout` for the process to exit; kills it after that. Returns its output
+    /// and whether it had to be killed.
+    pub fn wait(mut self, timeout: Duration) -> (Output, bool) {
+        let mut child = self.child.take().expect("process already waited for");
+        let deadline = Instant::now() + timeout;
+        let mut killed = false;
+        while child.try_wait().ok().flatten().is_none() {
+            if Instant::now() >= deadline {
+                eprintln!(
+                    "testkit: {} still running after {timeout:?}: killing it",
+                    self.name
+                );
+                let _ = child.kill();
+                killed = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child
+            .wait_with_output()
+            .expect("cannot collect child output");
+        if let Some(prefix) = &self.prefix {
+            remove_eal_files(prefix);
+        }
+        (output, killed)
+    }
+
+    /// Sends a signal (e.g. "INT", "TERM") to the process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("cannot run kill");
+        assert!(status.success(), "kill -{signal} {} failed", self.pid());
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(prefix) = &self.prefix {
+            remove_eal_files(prefix);
+        }
+    }
+}
+
+/// Formats a finished process's output for an assertion message.
+pub fn describe(name: &str, output: &Output) -> String {
+    format!(
+        "{name} exited with {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// Asserts that a process exited successfully, printing its output otherwise.
+pub fn assert_success(name: &str, output: &Output, killed: bool) {
+    assert!(
+        !killed && output.status.success(),
+        "{}",
+        describe(name, output)
+    );
+}
+
+/// Waits until `path` exists (a socket a peer creates), up to `timeout`.
+pub fn wait_for_path(path: &Path, timeout: Duration) -> io::Result<()> {
+    let deadline = Instant::now() + timeout;
+    while !path.exists() {
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("{} did not appear", path.display()),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// Two CPUs for two busy-polling processes: distinct when the machine has them.
+pub fn two_cpus() -> (usize, usize) {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (0, 1 % n)
+}
