@@ -4,3 +4,10 @@
 //! The binary (`src/main.rs`) is a thin command-line front end over this library; benchmarks and
 //! integration tests use the library directly.
 #![forbid(unsafe_code)]
+
+pub mod cmdline;
+pub mod inspect;
+pub mod lcores;
+pub mod packet;
+pub mod signal;
+pub mod stats;

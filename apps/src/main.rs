@@ -1,4 +1,56 @@
-//! The `dpdk-app` binary.
+//! The `dpdk-app` binary: a thin front end over the `dpdk_app` library.
 #![forbid(unsafe_code)]
 
-fn main() {}
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// DPDK workloads for Kubernetes vDPA traffic tests.
+#[derive(Debug, Parser)]
+#[command(name = "dpdk-app", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Initialise the EAL with the given arguments and list the ports it found (driver, MAC,
+    /// link, capabilities), without forwarding. Usage: dpdk-app ports [EAL args]
+    #[command(disable_help_flag = true)]
+    Ports {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+        eal_args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Ports { eal_args } => finish("ports", dpdk_app::inspect::run(&eal_args)),
+    }
+}
+
+/// Logs go to stderr (stdout carries the statistics tools parse), level from `RUST_LOG`
+/// (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Exit status and message for an app's result.
+fn finish<E: std::fmt::Display>(app: &str, result: Result<(), E>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dpdk-app {app}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
