@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cmdline;
+pub mod getopt;
 pub mod inspect;
 pub mod lcores;
 pub mod packet;
