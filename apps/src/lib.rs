@@ -10,5 +10,6 @@ pub mod getopt;
 pub mod inspect;
 pub mod lcores;
 pub mod packet;
+pub mod runopts;
 pub mod signal;
 pub mod stats;
