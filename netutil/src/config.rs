@@ -1,0 +1,207 @@
+//! Where discovery looks, taken from the environment or set by hand (tests, command-line flags).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::Error;
+
+/// Variable naming the downward-API directory.
+pub const PODNETINFO_DIR_VAR: &str = "PODNETINFO_DIR";
+/// Variable naming the device-info root (with `dp/` and `cni/` below it).
+pub const DEVINFO_DIR_VAR: &str = "DEVINFO_DIR";
+/// Variable giving the longest wait for the network-status annotation, in seconds.
+pub const WAIT_SECS_VAR: &str = "NETUTIL_WAIT_SECS";
+/// Variable giving this container's name, to pick its hugepage files.
+pub const CONTAINER_NAME_VAR: &str = "CONTAINER_NAME";
+
+/// Default downward-API directory, as in the traffic-test pods and app-netutil.
+pub const DEFAULT_PODNETINFO_DIR: &str = "/etc/podnetinfo";
+/// Default device-info root, as in the Device Information Specification.
+pub const DEFAULT_DEVINFO_DIR: &str = "/var/run/k8s.cni.cncf.io/devinfo";
+/// Default wait for the network-status annotation.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
+
+/// Everything [`crate::discover`] reads, so tests can point it at fixtures and inject an
+/// environment without touching the real one.
+///
+/// ```
+/// use std::time::Duration;
+/// let cfg = netutil::Config::from_vars([
+///     ("PODNETINFO_DIR", "/tmp/pod"),
+///     ("NETUTIL_WAIT_SECS", "0.5"),
+///     ("PCIDEVICE_INTEL_COM_SRIOV", "0000:18:02.2"),
+/// ]).unwrap();
+/// assert_eq!(cfg.podnetinfo_dir, std::path::Path::new("/tmp/pod"));
+/// assert_eq!(cfg.wait, Duration::from_millis(500));
+/// assert!(cfg.env.contains_key("PCIDEVICE_INTEL_COM_SRIOV"));
+///
+/// let err = netutil::Config::from_vars([("NETUTIL_WAIT_SECS", "abc")]).unwrap_err();
+/// assert!(err.to_string().contains("NETUTIL_WAIT_SECS"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The downward-API volume (`annotations`, `labels`, `hugepages_*`).
+    pub podnetinfo_dir: PathBuf,
+    /// The device-info root; device-plugin files are in its `dp/`.
+    pub devinfo_dir: PathBuf,
+    /// How long to wait for Multus to write network-status (0: look once).
+    pub wait: Duration,
+    /// The process environment, for `PCIDEVICE_*` and `HOSTNAME`.
+    pub env: BTreeMap<String, String>,
+    /// This container's name (`CONTAINER_NAME`).
+    pub container_name: Option<String>,
+    /// Use these CPUs instead of reading the process affinity.
+    pub cpus: Option<Vec<u32>>,
+    /// `/proc/self/status`, for `Cpus_allowed_list`.
+    pub proc_status: PathBuf,
+    /// `/proc/mounts`, for hugetlbfs mounts.
+    pub proc_mounts: PathBuf,
+    /// `/sys/kernel/mm/hugepages`, for free hugepages per size.
+    pub hugepages_sysfs: PathBuf,
+    /// `/proc/sys/kernel/hostname`, read when `HOSTNAME` is not in `env`.
+    pub hostname_file: PathBuf,
+}
+
+impl Default for Config {
+    /// The defaults with an empty environment.
+    fn default() -> Self {
+        Self {
+            podnetinfo_dir: DEFAULT_PODNETINFO_DIR.into(),
+            devinfo_dir: DEFAULT_DEVINFO_DIR.into(),
+            wait: DEFAULT_WAIT,
+            env: BTreeMap::new(),
+            container_name: None,
+            cpus: None,
+            proc_status: "/proc/self/status".into(),
+            proc_mounts: "/proc/mounts".into(),
+            hugepages_sysfs: "/sys/kernel/mm/hugepages".into(),
+            hostname_file: "/proc/sys/kernel/hostname".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Builds the configuration from the real process environment.
+    ///
+    /// Variables whose name or value is not UTF-8 are left out of the snapshot, except that one
+    /// of the configuration variables above in that state is an error.
+    pub fn from_env() -> Result<Self, Error> {
+        for var in [
+            PODNETINFO_DIR_VAR,
+            DEVINFO_DIR_VAR,
+            WAIT_SECS_VAR,
+            CONTAINER_NAME_VAR,
+        ] {
+            if let Some(value) = std::env::var_os(var).filter(|v| v.to_str().is_none()) {
+                return Err(Error::Env {
+                    var,
+                    value: value.to_string_lossy().into_owned(),
+                    reason: "not valid UTF-8".into(),
+                });
+            }
+        }
+        Self::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
+    /// Builds the configuration from the given variables, as if they were the environment.
+    pub fn from_vars<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<Self, Error>
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let env: BTreeMap<String, String> = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        let non_empty = |var: &'static str| -> Result<Option<&String>, Error> {
+            match env.get(var) {
+                Some(v) if v.trim().is_empty() => Err(Error::Env {
+                    var,
+                    value: v.clone(),
+                    reason: "must not be empty".into(),
+                }),
+                other => Ok(other),
+            }
+        };
+        let mut cfg = Self::default();
+        if let Some(dir) = non_empty(PODNETINFO_DIR_VAR)? {
+            cfg.podnetinfo_dir = dir.into();
+        }
+        if let Some(dir) = non_empty(DEVINFO_DIR_VAR)? {
+            cfg.devinfo_dir = dir.into();
+        }
+        if let Some(secs) = non_empty(WAIT_SECS_VAR)? {
+            cfg.wait = parse_wait(secs).map_err(|reason| Error::Env {
+                var: WAIT_SECS_VAR,
+                value: secs.clone(),
+                reason,
+            })?;
+        }
+        cfg.container_name = non_empty(CONTAINER_NAME_VAR)?.cloned();
+        cfg.env = env;
+        Ok(cfg)
+    }
+}
+
+/// Parses a wait in seconds: a non-negative decimal number such as `10` or `0.5`.
+pub fn parse_wait(secs: &str) -> Result<Duration, String> {
+    let value: f64 = secs
+        .trim()
+        .parse()
+        .map_err(|_| "expected a number of seconds, such as 10 or 0.5".to_owned())?;
+    if value > 24.0 * 3600.0 {
+        return Err("more than a day is surely a mistake".into());
+    }
+    Duration::try_from_secs_f64(value)
+        .map_err(|_| "expected a non-negative, finite number of seconds".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let cfg = Config::from_vars(Vec::<(String, String)>::new()).unwrap();
+        assert_eq!(cfg, Config::default());
+        assert_eq!(cfg.wait, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            (WAIT_SECS_VAR, "abc"),
+            (WAIT_SECS_VAR, "-1"),
+            (WAIT_SECS_VAR, "NaN"),
+            (WAIT_SECS_VAR, "inf"),
+            (PODNETINFO_DIR_VAR, ""),
+            (CONTAINER_NAME_VAR, " "),
+        ] {
+            let err = Config::from_vars([(var, value)]).unwrap_err();
+            assert!(
+                matches!(&err, Error::Env { var: v, .. } if *v == var),
+                "{err}"
+            );
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn all_variables() {
+        let cfg = Config::from_vars([
+            (PODNETINFO_DIR_VAR, "/p"),
+            (DEVINFO_DIR_VAR, "/d"),
+            (WAIT_SECS_VAR, "0"),
+            (CONTAINER_NAME_VAR, "vdpa-dpd-app"),
+        ])
+        .unwrap();
+        assert_eq!(cfg.devinfo_dir, PathBuf::from("/d"));
+        assert_eq!(cfg.wait, Duration::ZERO);
+        assert_eq!(cfg.container_name.as_deref(), Some("vdpa-dpd-app"));
+        assert_eq!(cfg.env.len(), 4);
+    }
+}

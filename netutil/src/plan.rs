@@ -1,0 +1,766 @@
+//! From a [`Discovery`] to EAL arguments for one app: lcores, memory, one port per usable device.
+//!
+//! This follows the original entrypoint (vdpa-deployment `dpdk-app-centos/dpdk-args.c`) argument
+//! by argument; where it differs, the crate documentation says why.
+
+use std::fmt;
+use std::fs;
+use std::io::ErrorKind;
+use std::os::unix::fs::FileTypeExt;
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::classify::{Interface, InterfaceType};
+use crate::cpus;
+use crate::device_info::{Device, MemifMode, MemifRole, VdpaDriver, VhostMode};
+use crate::discover::Discovery;
+use crate::error::Error;
+use crate::hugepages::Hugepages;
+use crate::log::Log;
+
+/// `-m` when the pod gives no hugepage budget, and always with `--no-huge` (as the original).
+pub const DEFAULT_MEMORY_MB: u64 = 1024;
+/// `-n`: memory channels, as the original.
+const MEMORY_CHANNELS: &str = "4";
+/// The port mask is a `u64`.
+const MAX_PORTS: usize = 64;
+/// Longest `--file-prefix`: EAL puts it in socket paths, which are limited to 108 bytes.
+const MAX_FILE_PREFIX: usize = 64;
+
+/// The apps `dpdk-app` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum App {
+    /// testpmd.
+    Testpmd,
+    /// l2fwd.
+    L2fwd,
+    /// l3fwd.
+    L3fwd,
+}
+
+impl App {
+    /// Every app, in the order the original listed them.
+    pub const ALL: [App; 3] = [App::Testpmd, App::L2fwd, App::L3fwd];
+
+    /// The app's name, as `DPDK_SAMPLE_APP` spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            App::Testpmd => "testpmd",
+            App::L2fwd => "l2fwd",
+            App::L3fwd => "l3fwd",
+        }
+    }
+}
+
+impl fmt::Display for App {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for App {
+    type Err = Error;
+
+    /// ```
+    /// use netutil::App;
+    /// assert_eq!("l3fwd".parse::<App>().unwrap(), App::L3fwd);
+    /// let err = "pktgen".parse::<App>().unwrap_err();
+    /// assert!(err.to_string().contains("testpmd, l2fwd, l3fwd"));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, Error> {
+        App::ALL
+            .into_iter()
+            .find(|a| a.name() == s)
+            .ok_or_else(|| Error::UnknownApp {
+                given: s.to_owned(),
+            })
+    }
+}
+
+/// Choices the caller (usually from command-line flags) makes about the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// `--file-prefix`; by default `<app>-<hostname>-<pid>`, unique per process so that several
+    /// DPDK processes on a node (or in a test run) never share hugepage files.
+    pub file_prefix: Option<String>,
+    /// Queue pairs per virtio-user port (`queues=`); default 1, as the original.
+    pub queues: u16,
+    /// Whether a device path that must exist but does not is an error (default) or only a
+    /// warning, to plan from fixtures naming `/dev/vhost-vdpa-N` on a machine without them.
+    pub require_device_paths: bool,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            file_prefix: None,
+            queues: 1,
+            require_device_paths: true,
+        }
+    }
+}
+
+/// What kind of DPDK port a planned port is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PortKind {
+    /// virtio-user over `/dev/vhost-vdpa-N` (or a vhost-user socket standing in for it).
+    Vdpa,
+    /// virtio-user over a vhost-user socket.
+    VhostUser,
+    /// net_memif.
+    Memif,
+    /// A PCI function on the EAL allow list.
+    Pci,
+}
+
+impl fmt::Display for PortKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PortKind::Vdpa => "vdpa",
+            PortKind::VhostUser => "vhost-user",
+            PortKind::Memif => "memif",
+            PortKind::Pci => "pci",
+        })
+    }
+}
+
+/// One port of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlannedPort {
+    /// The port id DPDK is expected to give it: EAL probes the PCI bus (in address order)
+    /// before virtual devices (in argument order). Prefer looking ports up by `name`.
+    pub index: u16,
+    /// The DPDK device name (`virtio_user0`, `net_memif1`, `0000:18:02.2`), for
+    /// `rte_eth_dev_get_port_by_name`.
+    pub name: String,
+    /// The network-status name, if any.
+    pub network: Option<String>,
+    /// The pod interface name, if any.
+    pub interface: Option<String>,
+    /// What kind of port.
+    pub kind: PortKind,
+    /// The device argument: what follows `--vdev=`, or the PCI address after `-a`.
+    pub devarg: String,
+    /// The MAC the port was given (`mac=`), from network-status.
+    pub mac: Option<String>,
+}
+
+/// An interface that got no port, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SkippedInterface {
+    /// The interface, as `net1 (default/vdpa-net)`.
+    pub interface: String,
+    /// Why it is not a DPDK port.
+    pub reason: String,
+}
+
+/// The lcores: EAL's main lcore and the workers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lcores {
+    /// `--main-lcore`.
+    pub main: u32,
+    /// The other lcores of `-l`, ascending.
+    pub workers: Vec<u32>,
+}
+
+impl Lcores {
+    /// Every lcore, main first.
+    pub fn all(&self) -> Vec<u32> {
+        std::iter::once(self.main)
+            .chain(self.workers.iter().copied())
+            .collect()
+    }
+}
+
+/// How EAL gets its memory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "kebab-case")]
+pub enum Memory {
+    /// `-m <mb>` from hugepages.
+    Hugepages {
+        /// MiB.
+        mb: u64,
+    },
+    /// `--no-huge -m <mb>`: ordinary memory.
+    NoHuge {
+        /// MiB.
+        mb: u64,
+        /// Why hugepages are not used.
+        reason: String,
+    },
+}
+
+impl Memory {
+    /// The `-m` value.
+    pub fn mb(&self) -> u64 {
+        match self {
+            Memory::Hugepages { mb } | Memory::NoHuge { mb, .. } => *mb,
+        }
+    }
+}
+
+/// EAL arguments and what they mean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EalPlan {
+    /// The app planned for.
+    pub app: App,
+    /// The EAL arguments, one argv element each, without the program name and without `--`.
+    pub eal_args: Vec<String>,
+    /// The ports, in argument order.
+    pub ports: Vec<PlannedPort>,
+    /// Interfaces that got no port.
+    pub skipped: Vec<SkippedInterface>,
+    /// The lcores of `-l`.
+    pub lcores: Lcores,
+    /// The memory mode.
+    pub memory: Memory,
+    /// The `--file-prefix`.
+    pub file_prefix: String,
+    /// Each decision, in order (also logged).
+    pub decisions: Vec<String>,
+    /// Things that may make the app fail.
+    pub warnings: Vec<String>,
+}
+
+impl EalPlan {
+    /// The port mask for `-p`: bit `index` set for every planned port.
+    pub fn port_mask(&self) -> u64 {
+        self.ports.iter().fold(0, |mask, p| mask | 1u64 << p.index)
+    }
+}
+
+/// Plans the EAL arguments for `app` on the pod `discovery` describes.
+///
+/// # Errors
+///
+/// No usable port (the message lists every interface with the reason it is not usable, and where
+/// discovery looked), too few CPUs, a device path that is absent (unless
+/// [`PlanOptions::require_device_paths`] is off) or of the wrong kind, or a bad option.
+pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPlan, Error> {
+    let mut log = Log::default();
+    if opts.queues == 0 {
+        return Err(Error::PlanOption {
+            option: "queues",
+            reason: "must be at least 1".into(),
+        });
+    }
+    let file_prefix = file_prefix(app, &discovery.hostname, opts.file_prefix.as_deref())?;
+    let lcores = lcores(
+        app,
+        &discovery.resources.cpus,
+        &discovery.resources.cpus_from,
+        opts.queues,
+        &mut log,
+    )?;
+
+    let mut ports: Vec<Pending> = Vec::new();
+    let mut skipped = Vec::new();
+    let mut counters = Counters {
+        virtio_user: 0,
+        memif: 1,
+    };
+    for iface in &discovery.interfaces {
+        match port_for(iface, opts, &mut counters, &mut log)? {
+            Ok(port) => {
+                log.note(format!(
+                    "{}: {} port {}",
+                    iface.label(),
+                    port.port.kind,
+                    port.port.name
+                ));
+                ports.push(port);
+            }
+            Err(reason) => {
+                log.note(format!("{}: not a DPDK port: {reason}", iface.label()));
+                skipped.push(SkippedInterface {
+                    interface: iface.label(),
+                    reason,
+                });
+            }
+        }
+    }
+    if ports.is_empty() {
+        let found = if skipped.is_empty() {
+            "no interfaces".to_owned()
+        } else {
+            skipped
+                .iter()
+                .map(|s| format!("{}: {}", s.interface, s.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        return Err(Error::NoUsableDevice {
+            app: app.to_string(),
+            found,
+            looked: discovery.sources.describe(),
+        });
+    }
+    if ports.len() > MAX_PORTS {
+        return Err(Error::PlanOption {
+            option: "ports",
+            reason: format!("{} ports do not fit the 64-bit port mask", ports.len()),
+        });
+    }
+
+    let vhost_user = ports.iter().any(|p| p.vhost_user_backend);
+    let memory = memory(&discovery.resources.hugepages, &mut log);
+    let mut args: Vec<String> = Vec::new();
+    if let Memory::NoHuge { .. } = memory {
+        args.push("--no-huge".into());
+        if vhost_user {
+            log.warn("vhost-user backends map the app's memory through file descriptors, which --no-huge does not provide; mount hugetlbfs for them");
+        }
+    }
+    args.extend([
+        "-m".into(),
+        memory.mb().to_string(),
+        "-n".into(),
+        MEMORY_CHANNELS.into(),
+    ]);
+    if matches!(memory, Memory::Hugepages { .. }) && vhost_user {
+        log.note("--single-file-segments: vhost-user accepts at most 8 memory regions");
+        args.push("--single-file-segments".into());
+    }
+    args.extend([
+        "-l".into(),
+        cpus::format_list(&lcores.all()),
+        "--main-lcore".into(),
+        lcores.main.to_string(),
+    ]);
+    if app == App::Testpmd {
+        args.push("--iova-mode=va".into());
+    }
+    let mut has_pci = false;
+    for p in &ports {
+        if p.port.kind == PortKind::Pci {
+            has_pci = true;
+            args.extend(["-a".into(), p.port.devarg.clone()]);
+        } else {
+            args.push(format!("--vdev={}", p.port.devarg));
+        }
+    }
+    if !has_pci {
+        args.push("--no-pci".into());
+    }
+    args.push(format!("--file-prefix={file_prefix}"));
+
+    let ports = number_ports(ports);
+    Ok(EalPlan {
+        app,
+        eal_args: args,
+        ports,
+        skipped,
+        lcores,
+        memory,
+        file_prefix,
+        decisions: log.notes,
+        warnings: log.warnings,
+    })
+}
+
+/// A port before its index is known.
+struct Pending {
+    port: PlannedPort,
+    /// Whether virtio-user will speak vhost-user on it (a socket), which limits memory regions.
+    vhost_user_backend: bool,
+}
+
+/// The next `virtio_user<k>` (shared by vDPA and vhost-user, from 0) and `net_memif<j>` (from 1,
+/// as the original) numbers.
+struct Counters {
+    virtio_user: u32,
+    memif: u32,
+}
+
+/// The port for one interface, or why there is none. Errors are bad device paths.
+fn port_for(
+    iface: &Interface,
+    opts: &PlanOptions,
+    counters: &mut Counters,
+    log: &mut Log,
+) -> Result<Result<Pending, String>, Error> {
+    let Some(info) = &iface.device_info else {
+        return Ok(Err(match iface.kind {
+            InterfaceType::Host if iface.default => {
+                "kernel interface of the cluster default network".into()
+            }
+            InterfaceType::Host => "kernel interface without device-info".into(),
+            _ => "no device-info".into(),
+        }));
+    };
+    let mac = iface.mac.as_deref().and_then(|mac| {
+        let ok = is_ethernet_mac(mac);
+        if !ok {
+            log.warn(format!(
+                "{}: network-status mac {mac:?} is not an Ethernet MAC; not passed to DPDK",
+                iface.label()
+            ));
+        }
+        ok.then(|| mac.to_owned())
+    });
+    let with_mac = |devarg: String| match &mac {
+        Some(mac) => format!("{devarg},mac={mac}"),
+        None => devarg,
+    };
+    let port = |kind, name: String, devarg: String, vhost_user_backend| Pending {
+        port: PlannedPort {
+            index: 0,
+            name,
+            network: iface.network.clone(),
+            interface: iface.interface.clone(),
+            kind,
+            devarg,
+            mac: if kind == PortKind::Pci {
+                None
+            } else {
+                mac.clone()
+            },
+        },
+        vhost_user_backend,
+    };
+    let mut virtio_user = |path: &str, server: bool| {
+        let name = format!("virtio_user{}", counters.virtio_user);
+        counters.virtio_user += 1;
+        let mut devarg = format!("{name},path={path}");
+        if server {
+            devarg.push_str(",server=1");
+        }
+        devarg.push_str(&format!(",queues={}", opts.queues));
+        if opts.queues > 1 {
+            // virtio-user refuses several queue pairs without a control queue.
+            devarg.push_str(",cq=1");
+        }
+        (name, with_mac(devarg))
+    };
+    Ok(match (&info.device, iface.kind) {
+        (Device::Pci(pci), InterfaceType::SrIov) => Ok(port(PortKind::Pci, pci.pci_address.clone(), pci.pci_address.clone(), false)),
+        (Device::Pci(pci), _) => Err(format!(
+            "PCI device {} is in device-info but in no PCIDEVICE_* variable, so it was not allocated to this container",
+            pci.pci_address
+        )),
+        (Device::Vdpa(vdpa), _) => match (vdpa.driver, vdpa.path.as_deref()) {
+            (VdpaDriver::Virtio, _) => Err(format!(
+                "vDPA device {} is bound to virtio_vdpa: the kernel drives it as a netdev, which DPDK cannot use \
+                 (bind it to vhost_vdpa, SR-IOV device plugin vdpaType \"vhost\", to use it with DPDK)",
+                vdpa.parent_device.as_deref().or(vdpa.pci_address.as_deref()).unwrap_or("(unnamed)")
+            )),
+            (VdpaDriver::Vhost, Some(path)) => {
+                let found = check_path(iface, path, &[PathKind::CharDevice, PathKind::Socket], true, opts, log)?;
+                let (name, devarg) = virtio_user(path, false);
+                Ok(port(PortKind::Vdpa, name, devarg, found == Some(PathKind::Socket)))
+            }
+            (VdpaDriver::Vhost, None) => Err("vhost vDPA device without a path in its device-info".into()),
+        },
+        (Device::VhostUser(vu), _) => {
+            let server = vu.mode == VhostMode::Server;
+            // In server mode the app creates the socket, so it need not exist yet.
+            check_path(iface, &vu.path, &[PathKind::Socket], !server, opts, log)?;
+            let (name, devarg) = virtio_user(&vu.path, server);
+            Ok(port(PortKind::VhostUser, name, devarg, true))
+        }
+        (Device::Memif(m), _) if m.mode != MemifMode::Ethernet => Err(format!(
+            "memif mode {} carries no Ethernet frames; DPDK's net_memif supports only mode ethernet",
+            if m.mode == MemifMode::Ip { "ip" } else { "inject-punt" }
+        )),
+        (Device::Memif(m), _) => {
+            // DPDK 22.11 deprecates role=master/slave in favour of server/client.
+            let role = match m.role {
+                MemifRole::Master => "server",
+                MemifRole::Slave => "client",
+            };
+            check_path(iface, &m.path, &[PathKind::Socket], m.role == MemifRole::Slave, opts, log)?;
+            let name = format!("net_memif{}", counters.memif);
+            counters.memif += 1;
+            let devarg = with_mac(format!("{name},socket={},role={role}", m.path));
+            Ok(port(PortKind::Memif, name, devarg, false))
+        }
+    })
+}
+
+/// File types a device path may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PathKind {
+    CharDevice,
+    Socket,
+}
+
+/// Checks a device path: it must fit in a devarg, and if it exists it must be one of `accept`.
+/// A path that `must_exist` but does not is an error, or a warning when the options allow.
+/// Returns what was found.
+fn check_path(
+    iface: &Interface,
+    path: &str,
+    accept: &[PathKind],
+    must_exist: bool,
+    opts: &PlanOptions,
+    log: &mut Log,
+) -> Result<Option<PathKind>, Error> {
+    let fail = |reason: String| Error::DevicePath {
+        interface: iface.label(),
+        path: path.into(),
+        reason,
+    };
+    if path.contains(',') {
+        return Err(fail(
+            "contains ',', which a DPDK device argument cannot carry".into(),
+        ));
+    }
+    let wanted = accept
+        .iter()
+        .map(|k| match k {
+            PathKind::CharDevice => "a character device",
+            PathKind::Socket => "a Unix socket",
+        })
+        .collect::<Vec<_>>()
+        .join(" or ");
+    match fs::metadata(Path::new(path)) {
+        Ok(meta) => {
+            let ft = meta.file_type();
+            let kind = [
+                (PathKind::CharDevice, ft.is_char_device()),
+                (PathKind::Socket, ft.is_socket()),
+            ]
+            .into_iter()
+            .find_map(|(k, is)| is.then_some(k))
+            .filter(|k| accept.contains(k));
+            kind.map(Some)
+                .ok_or_else(|| fail(format!("exists but is not {wanted}")))
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound && !must_exist => Ok(None),
+        Err(e) if e.kind() == ErrorKind::NotFound && !opts.require_device_paths => {
+            log.warn(format!(
+                "{}: {path} does not exist (planned anyway: device paths not required)",
+                iface.label()
+            ));
+            Ok(None)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(fail(format!(
+            "does not exist; it should be {wanted} mapped into the container"
+        ))),
+        Err(e) => Err(fail(e.to_string())),
+    }
+}
+
+/// Six two-digit hex octets separated by colons: what DPDK's `mac=` takes and what sriov-cni
+/// reports.
+fn is_ethernet_mac(mac: &str) -> bool {
+    let octets: Vec<&str> = mac.split(':').collect();
+    octets.len() == 6
+        && octets
+            .iter()
+            .all(|o| o.len() == 2 && o.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The default `--file-prefix` or the validated override.
+fn file_prefix(app: App, hostname: &str, requested: Option<&str>) -> Result<String, Error> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    match requested {
+        Some(p) if p.is_empty() || p.len() > MAX_FILE_PREFIX || !p.chars().all(valid) => {
+            Err(Error::PlanOption {
+                option: "file-prefix",
+                reason: format!("{p:?} must be 1 to {MAX_FILE_PREFIX} of A-Z a-z 0-9 - _ ."),
+            })
+        }
+        Some(p) => Ok(p.to_owned()),
+        None => {
+            let host: String = hostname
+                .chars()
+                .map(|c| if valid(c) { c } else { '-' })
+                .take(40)
+                .collect();
+            Ok(format!("{app}-{host}-{}", std::process::id()))
+        }
+    }
+}
+
+/// Main lcore and workers from the usable CPUs.
+///
+/// testpmd needs a forwarding lcore besides the main one. l3fwd gives every lcore its own TX
+/// queue on every port, so it gets one lcore per queue (one, with the default single queue: the
+/// original's `-l 1`). l2fwd uses them all.
+fn lcores(
+    app: App,
+    cpus: &[u32],
+    cpus_from: &str,
+    queues: u16,
+    log: &mut Log,
+) -> Result<Lcores, Error> {
+    let needed = if app == App::Testpmd { 2 } else { 1 };
+    if cpus.len() < needed {
+        return Err(Error::TooFewCpus {
+            app: app.to_string(),
+            needed,
+            source_name: cpus_from.to_owned(),
+            cpus: cpus.to_vec(),
+        });
+    }
+    let count = match app {
+        App::L3fwd => usize::from(queues).min(cpus.len()),
+        App::Testpmd | App::L2fwd => cpus.len(),
+    };
+    let lcores = Lcores {
+        main: cpus[0],
+        workers: cpus[1..count].to_vec(),
+    };
+    log.note(format!(
+        "lcores {} (main {}) from usable CPUs {}",
+        cpus::format_list(&lcores.all()),
+        lcores.main,
+        cpus::format_list(cpus)
+    ));
+    Ok(lcores)
+}
+
+/// `-m` and whether hugepages can back it.
+///
+/// The budget is the container's whole hugepage allowance: `-m` is the total over all NUMA
+/// nodes, so the original's halving "for two sockets" only left half the allowance unused.
+/// Without a budget, 1024 MiB as the original. Hugepages are used only if hugetlbfs is mounted
+/// and the mounted sizes have that much free; otherwise `--no-huge -m 1024`.
+fn memory(hp: &Hugepages, log: &mut Log) -> Memory {
+    let (mb, why) = match hp.budget.as_ref().and_then(|b| b.mib()) {
+        Some(mib) => (mib, "the container's hugepage budget"),
+        None => (
+            DEFAULT_MEMORY_MB,
+            "no hugepage budget in the downward API, the original's default",
+        ),
+    };
+    let free = hp.free_mounted_mib();
+    let no_huge = if hp.mounts.is_empty() {
+        Some("no hugetlbfs is mounted".to_owned())
+    } else if free < mb {
+        Some(format!(
+            "{mb} MiB needed but only {free} MiB of mounted hugepage sizes are free"
+        ))
+    } else {
+        None
+    };
+    match no_huge {
+        None => {
+            log.note(format!("-m {mb}: {why}, from hugepages ({free} MiB free)"));
+            Memory::Hugepages { mb }
+        }
+        Some(reason) => {
+            log.warn(format!("--no-huge -m {DEFAULT_MEMORY_MB}: {reason}"));
+            Memory::NoHuge {
+                mb: DEFAULT_MEMORY_MB,
+                reason,
+            }
+        }
+    }
+}
+
+/// Gives each port the id DPDK will: PCI devices first in address order, then virtual devices in
+/// argument order.
+fn number_ports(pending: Vec<Pending>) -> Vec<PlannedPort> {
+    let mut ports: Vec<PlannedPort> = pending.into_iter().map(|p| p.port).collect();
+    let mut order: Vec<usize> = (0..ports.len()).collect();
+    order.sort_by_key(|&i| {
+        let p = &ports[i];
+        let pci = p.kind == PortKind::Pci;
+        (!pci, if pci { p.name.clone() } else { String::new() }, i)
+    });
+    for (id, i) in order.into_iter().enumerate() {
+        // At most MAX_PORTS ports, checked by the caller.
+        ports[i].index = u16::try_from(id).unwrap_or(u16::MAX);
+    }
+    ports
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs() {
+        assert!(is_ethernet_mac("0c:fe:c0:ff:ee:00"));
+        assert!(is_ethernet_mac("0C:FE:C0:FF:EE:00"));
+        for bad in [
+            "",
+            "0c:fe:c0:ff:ee",
+            "0c:fe:c0:ff:ee:00:11",
+            "0c-fe-c0-ff-ee-00",
+            "0c:fe:c0:ff:ee:0g",
+            "0c:fe:c0:ff:ee:00,path=x",
+        ] {
+            assert!(!is_ethernet_mac(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn file_prefixes() {
+        let p = file_prefix(App::Testpmd, "vdpa-pod-gen", None).unwrap();
+        assert_eq!(p, format!("testpmd-vdpa-pod-gen-{}", std::process::id()));
+        assert!(file_prefix(App::L2fwd, "a/b c", None)
+            .unwrap()
+            .starts_with("l2fwd-a-b-c-"));
+        assert_eq!(file_prefix(App::L3fwd, "h", Some("mine")).unwrap(), "mine");
+        for bad in ["", "a/b", "a b", &"x".repeat(65)] {
+            assert!(file_prefix(App::L3fwd, "h", Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lcores_per_app() {
+        let mut log = Log::default();
+        let l = |app, cpus: &[u32], q| lcores(app, cpus, "test", q, &mut Log::default());
+        assert_eq!(
+            l(App::Testpmd, &[1, 2, 3], 1).unwrap(),
+            Lcores {
+                main: 1,
+                workers: vec![2, 3]
+            }
+        );
+        assert_eq!(l(App::L2fwd, &[1, 2, 3], 1).unwrap().all(), [1, 2, 3]);
+        assert_eq!(
+            l(App::L3fwd, &[1, 2, 3], 1).unwrap(),
+            Lcores {
+                main: 1,
+                workers: vec![]
+            }
+        );
+        assert_eq!(l(App::L3fwd, &[1, 2, 3], 2).unwrap().all(), [1, 2]);
+        assert_eq!(l(App::L3fwd, &[4], 8).unwrap().all(), [4]);
+        assert!(matches!(
+            l(App::Testpmd, &[0], 1),
+            Err(Error::TooFewCpus { needed: 2, .. })
+        ));
+        assert!(lcores(App::L2fwd, &[], "test", 1, &mut log).is_err());
+    }
+
+    #[test]
+    fn pci_ports_are_numbered_first() {
+        let pending = |kind, name: &str| Pending {
+            port: PlannedPort {
+                index: 0,
+                name: name.into(),
+                network: None,
+                interface: None,
+                kind,
+                devarg: name.into(),
+                mac: None,
+            },
+            vhost_user_backend: false,
+        };
+        let ports = number_ports(vec![
+            pending(PortKind::Vdpa, "virtio_user0"),
+            pending(PortKind::Pci, "0000:18:02.3"),
+            pending(PortKind::Memif, "net_memif1"),
+            pending(PortKind::Pci, "0000:18:02.2"),
+        ]);
+        let ids: Vec<(&str, u16)> = ports.iter().map(|p| (p.name.as_str(), p.index)).collect();
+        assert_eq!(
+            ids,
+            [
+                ("virtio_user0", 2),
+                ("0000:18:02.3", 1),
+                ("net_memif1", 3),
+                ("0000:18:02.2", 0)
+            ]
+        );
+    }
+}
