@@ -8,10 +8,11 @@
 //!    and is dropped (the vDPA dedupe). Others are left over. Here a left-over ID may also bring
 //!    its own device-info, from a device-plugin file or the `_INFO` variable; if that names the
 //!    same vDPA path as an interface already has, it is dropped as well.
-//! 3. Unknown interfaces are resolved in order: the default network is `host` when there are
-//!    more unknown interfaces than left-over IDs; otherwise each unknown interface takes the next
-//!    left-over ID (`sr-iov` for a bare PCI address, or the type its device-info gives); without
-//!    left-overs it is `host`.
+//! 3. Unknown interfaces are resolved in order: the default network is `host`; every other one
+//!    takes the next left-over ID (`sr-iov` for a bare PCI address, or the type its device-info
+//!    gives), or is `host` when none is left. app-netutil made the default network take an ID
+//!    too when there were at least as many left-over IDs as unknown interfaces, so a pod given
+//!    one VF more than it has networks saw its cluster interface `eth0` turned into a PCI port.
 //! 4. Left-over IDs that remain become interfaces of their own, after the network-status ones.
 
 use std::fmt;
@@ -265,16 +266,16 @@ pub(crate) fn classify(
     }
 
     let mut leftovers = leftovers.into_iter();
-    let mut unknown = interfaces
-        .iter()
-        .filter(|i| i.kind == InterfaceType::Unknown)
-        .count();
     for iface in interfaces
         .iter_mut()
         .filter(|i| i.kind == InterfaceType::Unknown)
     {
-        let remaining = leftovers.len();
-        if (iface.default && unknown > remaining) || remaining == 0 {
+        let leftover = if iface.default {
+            None
+        } else {
+            leftovers.next()
+        };
+        let Some(leftover) = leftover else {
             iface.kind = InterfaceType::Host;
             log.note(format!(
                 "{}: no device-info{}: host",
@@ -285,20 +286,18 @@ pub(crate) fn classify(
                     " and no device-plugin ID left"
                 }
             ));
-        } else if let Some(leftover) = leftovers.next() {
-            let id = leftover.id.clone();
-            let (kind, info, origin, var) = leftover.into_device();
-            log.note(format!(
-                "{}: no device-info, takes {id} from {var}: {}",
-                iface.label(),
-                kind
-            ));
-            iface.kind = kind;
-            iface.device_info = Some(info);
-            iface.device_info_from = Some(origin);
-            iface.resource = Some(var);
-        }
-        unknown -= 1;
+            continue;
+        };
+        let id = leftover.id.clone();
+        let (kind, info, origin, var) = leftover.into_device();
+        log.note(format!(
+            "{}: no device-info, takes {id} from {var}: {kind}",
+            iface.label()
+        ));
+        iface.kind = kind;
+        iface.device_info = Some(info);
+        iface.device_info_from = Some(origin);
+        iface.resource = Some(var);
     }
     for leftover in leftovers {
         let id = leftover.id.clone();
@@ -384,26 +383,19 @@ mod tests {
     #[test]
     fn unknown_interfaces_take_leftover_ids_and_the_rest_are_appended() {
         let s = r#"[{"name":"cbr0","interface":"eth0","default":true},{"name":"sriov","interface":"net1"}]"#;
-        let (ifaces, _) = run(
-            s,
-            &[("PCIDEVICE_X", "0000:18:02.2,0000:18:02.3,0000:18:02.4")],
-        );
+        let (ifaces, _) = run(s, &[("PCIDEVICE_X", "0000:18:02.2,0000:18:02.3")]);
         use InterfaceType::*;
-        // eth0: 2 unknown, 3 left-over IDs: not "more unknowns than IDs", so app-netutil gives
-        // the default network a PCI device too.
-        assert_eq!(kinds(&ifaces), [SrIov, SrIov, SrIov]);
+        // Two unknown interfaces and two left-over IDs: app-netutil gave eth0 a VF too.
+        assert_eq!(kinds(&ifaces), [Host, SrIov, SrIov]);
+        let net1 = &ifaces[1];
         assert_eq!(
-            ifaces[0].device_info.as_ref().unwrap().pci_address(),
+            net1.device_info.as_ref().unwrap().pci_address(),
             Some("0000:18:02.2")
         );
         assert_eq!(ifaces[2].network, None);
-        assert_eq!(ifaces[2].label(), "0000:18:02.4");
-        assert_eq!(
-            ifaces[2].device_info_from,
-            Some(Origin::Pcidevice {
-                var: "PCIDEVICE_X".into()
-            })
-        );
+        assert_eq!(ifaces[2].label(), "0000:18:02.3");
+        let var = "PCIDEVICE_X".to_string();
+        assert_eq!(ifaces[2].device_info_from, Some(Origin::Pcidevice { var }));
 
         let (ifaces, _) = run(s, &[("PCIDEVICE_X", "0000:18:02.2")]);
         assert_eq!(kinds(&ifaces), [Host, SrIov]);
