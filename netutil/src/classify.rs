@@ -257,8 +257,16 @@ pub(crate) fn classify(
                 ));
                 continue;
             }
+            let id = canonical.unwrap_or_else(|| id.clone());
+            if let Some(first) = leftovers.iter().find(|l: &&Leftover| l.id == id) {
+                log.warn(format!(
+                    "{id} is listed again in {} (first in {}): used once",
+                    res.var, first.var
+                ));
+                continue;
+            }
             leftovers.push(Leftover {
-                id: canonical.unwrap_or_else(|| id.clone()),
+                id,
                 var: res.var.clone(),
                 info,
             });
@@ -401,6 +409,17 @@ mod tests {
         assert_eq!(kinds(&ifaces), [Host, SrIov]);
         let (ifaces, _) = run(s, &[]);
         assert_eq!(kinds(&ifaces), [Host, Host]);
+    }
+
+    #[test]
+    fn an_id_listed_twice_is_one_device() {
+        let env = [
+            ("PCIDEVICE_A", "0000:18:02.5,0000:18:02.5"),
+            ("PCIDEVICE_B", "0000:18:02.5"),
+        ];
+        let (ifaces, log) = run("[]", &env);
+        assert_eq!(ifaces.len(), 1);
+        assert_eq!(log.warnings.len(), 2, "{:?}", log.warnings);
     }
 
     #[test]

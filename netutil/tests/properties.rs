@@ -1,0 +1,306 @@
+//! Property tests: random bytes and random JSON into every parser, random pods through the whole
+//! discover-and-plan pipeline; nothing may panic, and what is planned must be well formed.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use netutil::device_info::DeviceInfo;
+use netutil::{cpus, discover, downward, gostr, hugepages, network_status, pci, pcidevice, plan};
+use netutil::{App, Config, PlanOptions, PortKind};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value};
+
+/// Keys and values the real producers use, so random documents often get deep into parsing.
+const KEYS: &[&str] = &[
+    "name",
+    "interface",
+    "mac",
+    "default",
+    "device-info",
+    "type",
+    "version",
+    "pci",
+    "vdpa",
+    "vhost-user",
+    "memif",
+    "pci-address",
+    "parent-device",
+    "driver",
+    "path",
+    "mode",
+    "role",
+    "pf-pci-address",
+    "representor-device",
+    "rdma-device",
+    "vhost-net",
+    "generic",
+    "deviceID",
+    "mount",
+];
+const STRINGS: &[&str] = &[
+    "pci",
+    "vdpa",
+    "vhost-user",
+    "memif",
+    "1.0.0",
+    "v1.0.0",
+    "1.1.0",
+    "2.0.0",
+    "vhost",
+    "virtio",
+    "client",
+    "server",
+    "master",
+    "slave",
+    "ethernet",
+    "ip",
+    "punt",
+    "inject-punt",
+    "0000:65:00.2",
+    "65:00.3",
+    "0000:18:02.2",
+    "/dev/vhost-vdpa-0",
+    "/dev/null",
+    "/tmp/a,b",
+    "0c:fe:c0:ff:ee:00",
+    "not-a-mac",
+    "",
+    "vdpa0",
+];
+
+fn key() -> impl Strategy<Value = String> {
+    prop_oneof![select(KEYS).prop_map(String::from), "[a-z-]{0,8}"]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+        select(STRINGS).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::btree_map(key(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A device-info document that is right in shape, with random choices in every field (some
+/// invalid), or now and then a random value.
+fn device_info() -> impl Strategy<Value = Value> {
+    let fields = prop::collection::btree_map(
+        select(
+            &[
+                "parent-device",
+                "driver",
+                "path",
+                "pci-address",
+                "mode",
+                "role",
+                "pf-pci-address",
+            ][..],
+        ),
+        select(STRINGS),
+        0..7,
+    );
+    let shaped = (
+        select(&["pci", "vdpa", "vhost-user", "memif", "vfio"][..]),
+        select(STRINGS),
+        fields,
+    )
+        .prop_map(|(kind, version, fields)| {
+            let inner: Map<String, Value> = fields
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
+            let mut doc = Map::new();
+            doc.insert("type".into(), kind.into());
+            doc.insert("version".into(), version.into());
+            doc.insert(kind.into(), Value::Object(inner));
+            Value::Object(doc)
+        });
+    prop_oneof![4 => shaped, 1 => json_value()]
+}
+
+/// A network-status entry, mostly well formed.
+fn status_entry() -> impl Strategy<Value = Value> {
+    (
+        select(&["cbr0", "default/net-a", "default/net-b"][..]),
+        prop::option::of("net[0-9]"),
+        prop::option::of(select(STRINGS)),
+        any::<bool>(),
+        prop::option::of(device_info()),
+    )
+        .prop_map(|(name, iface, mac, default, info)| {
+            let mut m = Map::new();
+            m.insert("name".into(), name.into());
+            if let Some(i) = iface {
+                m.insert("interface".into(), i.into());
+            }
+            if let Some(mac) = mac {
+                m.insert("mac".into(), mac.into());
+            }
+            m.insert("default".into(), default.into());
+            if let Some(info) = info {
+                m.insert("device-info".into(), info);
+            }
+            Value::Object(m)
+        })
+}
+
+/// `PCIDEVICE_*` variables: ID lists and `_INFO` JSON, well formed or not.
+fn pcidevice_env() -> impl Strategy<Value = Vec<(String, String)>> {
+    let ids = prop::collection::vec(
+        select(
+            &[
+                "0000:65:00.2",
+                "0000:65:00.3",
+                "0000:18:02.2",
+                "0000:18:02.5",
+                "mlx5_core.sf.4",
+                " ",
+            ][..],
+        ),
+        0..4,
+    )
+    .prop_map(|ids| ids.join(","));
+    let info = prop_oneof![
+        Just(r#"{"0000:65:00.2":{"generic":{"deviceID":"0000:65:00.2"},"vdpa":{"mount":"/dev/vhost-vdpa-0"}}}"#.to_owned()),
+        json_value().prop_map(|v| v.to_string()),
+    ];
+    prop::collection::vec(
+        (
+            select(
+                &[
+                    "PCIDEVICE_INTEL_COM_VDPA",
+                    "PCIDEVICE_INTEL_COM_SRIOV",
+                    "PCIDEVICE_X_INFO",
+                ][..],
+            ),
+            prop_oneof![ids, info],
+        ),
+        0..4,
+    )
+    .prop_map(|vars| vars.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_bytes_into_every_parser(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = downward::parse(&bytes);
+        let _ = gostr::unquote(&text);
+        let _ = cpus::parse_list(&text);
+        let _ = cpus::from_status(&text);
+        let _ = hugepages::parse_mounts(&text);
+        let _ = network_status::parse(&text);
+        let _ = DeviceInfo::from_json(&text);
+        let _ = pcidevice::parse_info(&text);
+        let _ = pci::normalize(&text);
+    }
+
+    #[test]
+    fn random_text_shaped_like_inputs(
+        line in r#"[a-z./-]{0,10}=?"?(\\[abfnrtv\\"'xuU0-7]|[^\\"\n]){0,20}"?"#,
+        cpus in "[0-9,\\- ]{0,16}",
+        mount in "[a-z/]{1,5} [a-z/]{1,5} (hugetlbfs|tmpfs) [a-z=,0-9KMG]{0,20}",
+    ) {
+        let _ = downward::parse(line.as_bytes());
+        let _ = gostr::unquote(line.split_once('=').map_or(line.as_str(), |(_, v)| v));
+        let _ = cpus::parse_list(&cpus);
+        let _ = hugepages::parse_mounts(&mount);
+    }
+
+    #[test]
+    fn random_json_into_every_json_parser(value in json_value()) {
+        let text = value.to_string();
+        let _ = network_status::parse(&text);
+        let _ = network_status::parse(&format!("[{text}]"));
+        let _ = DeviceInfo::from_value(&value, "");
+        let _ = pcidevice::parse_info(&text);
+        let env = BTreeMap::from([("PCIDEVICE_A".to_string(), "x".to_string()), ("PCIDEVICE_A_INFO".to_string(), text)]);
+        let _ = pcidevice::from_env(&env);
+    }
+
+    #[test]
+    fn shaped_device_info_parses_or_names_a_field(value in device_info()) {
+        if let Err(e) = DeviceInfo::from_value(&value, "device-info") {
+            prop_assert!(e.field.starts_with("device-info"), "{e}");
+        }
+    }
+
+    #[test]
+    fn go_quote_round_trips(s in any::<String>()) {
+        prop_assert_eq!(gostr::unquote(&gostr::quote(&s)).unwrap(), s);
+    }
+
+    #[test]
+    fn downward_format_round_trips(map in prop::collection::btree_map("[A-Za-z0-9./_-]{1,24}", any::<String>(), 0..8)) {
+        prop_assert_eq!(downward::parse(downward::format(&map).as_bytes()).unwrap(), map);
+    }
+
+    #[test]
+    fn cpu_lists_round_trip(list in prop::collection::btree_set(0u32..=65_535, 1..40)) {
+        let list: Vec<u32> = list.into_iter().collect();
+        prop_assert_eq!(cpus::parse_list(&cpus::format_list(&list)).unwrap(), list);
+    }
+
+    #[test]
+    fn pci_normalize_is_idempotent(s in "[0-9a-fA-F]{0,5}:?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-9]") {
+        if let Some(n) = pci::normalize(&s) {
+            prop_assert_eq!(pci::normalize(&n), Some(n.clone()));
+        }
+    }
+}
+
+proptest! {
+    // Each case writes a pod to disk; fewer cases keep the run short.
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn random_pods_through_discover_and_plan(
+        statuses in prop::collection::vec(status_entry(), 0..6),
+        env in pcidevice_env(),
+        cpus in prop::collection::btree_set(0u32..8, 0..4),
+        queues in 0u16..4,
+        app in select(&App::ALL[..]),
+    ) {
+        let pod = tempfile::tempdir().unwrap();
+        let status = serde_json::to_string_pretty(&statuses).unwrap();
+        let annotations = BTreeMap::from([("k8s.v1.cni.cncf.io/network-status".to_string(), status)]);
+        std::fs::write(pod.path().join("annotations"), downward::format(&annotations)).unwrap();
+        let mut vars = env;
+        vars.push(("PODNETINFO_DIR".into(), pod.path().display().to_string()));
+        vars.push(("NETUTIL_WAIT_SECS".into(), "0".into()));
+        let mut cfg = Config::from_vars(vars).unwrap();
+        common::on_host(&mut cfg, "hugepages-1g");
+        cfg.cpus = Some(cpus.into_iter().collect());
+        let Ok(found) = discover(&cfg) else { return Ok(()) };
+        let opts = PlanOptions { file_prefix: Some("prop".into()), queues, require_device_paths: false };
+        let Ok(p) = plan(&found, app, &opts) else { return Ok(()) };
+
+        prop_assert_eq!(p.eal_args.last().map(String::as_str), Some("--file-prefix=prop"));
+        prop_assert_eq!(p.port_mask().count_ones() as usize, p.ports.len());
+        let pci_ports = p.ports.iter().filter(|p| p.kind == PortKind::Pci).count();
+        prop_assert_eq!(p.eal_args.contains(&"--no-pci".to_string()), pci_ports == 0);
+        for (i, arg) in p.eal_args.iter().enumerate() {
+            if arg == "-a" {
+                let addr = &p.eal_args[i + 1];
+                prop_assert_eq!(pci::normalize(addr), Some(addr.clone()));
+            }
+        }
+        let mut names: Vec<&str> = p.ports.iter().map(|p| p.name.as_str()).collect();
+        names.sort_unstable();
+        names.dedup();
+        prop_assert_eq!(names.len(), p.ports.len());
+    }
+}
