@@ -22,7 +22,7 @@ pub const DEFAULT_DEVINFO_DIR: &str = "/var/run/k8s.cni.cncf.io/devinfo";
 /// Default wait for the network-status annotation.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(10);
 
-/// Everything [`crate::discover`] reads, so tests can point it at fixtures and inject an
+/// Everything [`crate::discover()`] reads, so tests can point it at fixtures and inject an
 /// environment without touching the real one.
 ///
 /// ```

@@ -74,7 +74,7 @@ impl Sources {
     }
 }
 
-/// The result of [`discover`]: serializable so `dpdk-app discover --json` can print it.
+/// The result of [`discover()`]: serializable so `dpdk-app discover --json` can print it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Discovery {
     /// Interfaces in network-status order, then devices known only from `PCIDEVICE_*`.
@@ -97,7 +97,7 @@ pub struct Discovery {
 /// Multus writes network-status after the container may already have started, so the
 /// annotations file is re-read every 100 ms until the annotation appears or `cfg.wait` has
 /// passed (the original slept a fixed 2 s and hoped). A pod without network-status is not an
-/// error here: its `PCIDEVICE_*` devices are still found, and [`crate::plan`] reports if nothing
+/// error here: its `PCIDEVICE_*` devices are still found, and [`crate::plan()`] reports if nothing
 /// usable remains.
 ///
 /// # Errors

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 /// What is wrong with one field (or one line) of an input.
 ///
 /// Parsers that work on text (`downward::parse`, `network_status::parse`, ...) return it inside a
-/// [`FieldError`]; [`crate::discover`] adds the file or variable name and returns an
+/// [`FieldError`]; [`crate::discover()`] adds the file or variable name and returns an
 /// [`Error::Input`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

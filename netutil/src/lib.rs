@@ -3,7 +3,7 @@
 //! A pod learns what it was given from files and variables: the downward-API `annotations` file
 //! (Multus's network-status with each network's device-info), device-plugin files under
 //! `devinfo/dp`, the device plugin's `PCIDEVICE_*` variables, the process affinity and the
-//! hugepage state. [`discover`] reads all of them into a [`Discovery`]; [`plan`] turns that into
+//! hugepage state. [`discover()`] reads all of them into a [`Discovery`]; [`plan()`] turns that into
 //! an [`EalPlan`]: EAL arguments as plain strings, which the `dpdk-app` crate passes to EAL
 //! followed by `--` and the app's own arguments. Nothing here knows DPDK types, and nothing is
 //! `unsafe`; every input error is an [`Error`] naming the file or variable and the field.
@@ -81,7 +81,7 @@
 //!   `master`/`slave`); memif interfaces in `ip` or `inject-punt` mode are skipped with the
 //!   reason, as net_memif only supports Ethernet.
 //! - **vDPA devices bound to `virtio_vdpa`** are reported as skipped with a message that says
-//!   why, and if no usable port remains, [`plan`] fails listing what was found and where it
+//!   why, and if no usable port remains, [`plan()`] fails listing what was found and where it
 //!   looked.
 //!
 //! Discovery follows app-netutil's classification ([`classify`] module) with its bugs fixed:

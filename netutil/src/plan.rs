@@ -312,7 +312,10 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
     if let Memory::NoHuge { .. } = memory {
         args.push("--no-huge".into());
         if vhost_user {
-            log.warn("vhost-user backends map the app's memory through file descriptors, which --no-huge does not provide; mount hugetlbfs for them");
+            log.warn(
+                "vhost-user backends map the app's memory through file descriptors, \
+                 which --no-huge does not provide; mount hugetlbfs for them",
+            );
         }
     }
     args.extend([
@@ -386,13 +389,14 @@ fn port_for(
     let Some(info) = &iface.device_info else {
         return Ok(Err(match iface.kind {
             InterfaceType::Host if iface.default => {
-                "kernel interface of the cluster default network".into()
+                "kernel interface of the cluster default network"
             }
-            InterfaceType::Host => "kernel interface without device-info".into(),
-            _ => "no device-info".into(),
-        }));
+            InterfaceType::Host => "kernel interface without device-info",
+            _ => "no device-info",
+        }
+        .into()));
     };
-    let mac = iface.mac.as_deref().and_then(|mac| {
+    let mac = iface.mac.clone().filter(|mac| {
         let ok = is_ethernet_mac(mac);
         if !ok {
             log.warn(format!(
@@ -400,85 +404,142 @@ fn port_for(
                 iface.label()
             ));
         }
-        ok.then(|| mac.to_owned())
+        ok
     });
-    let with_mac = |devarg: String| match &mac {
-        Some(mac) => format!("{devarg},mac={mac}"),
-        None => devarg,
-    };
-    let port = |kind, name: String, devarg: String, vhost_user_backend| Pending {
-        port: PlannedPort {
-            index: 0,
-            name,
-            network: iface.network.clone(),
-            interface: iface.interface.clone(),
-            kind,
-            devarg,
-            mac: if kind == PortKind::Pci {
-                None
-            } else {
-                mac.clone()
-            },
-        },
-        vhost_user_backend,
-    };
-    let mut virtio_user = |path: &str, server: bool| {
-        let name = format!("virtio_user{}", counters.virtio_user);
-        counters.virtio_user += 1;
-        let mut devarg = format!("{name},path={path}");
-        if server {
-            devarg.push_str(",server=1");
-        }
-        devarg.push_str(&format!(",queues={}", opts.queues));
-        if opts.queues > 1 {
-            // virtio-user refuses several queue pairs without a control queue.
-            devarg.push_str(",cq=1");
-        }
-        (name, with_mac(devarg))
-    };
+    let new = NewPort { iface, mac, opts };
     Ok(match (&info.device, iface.kind) {
-        (Device::Pci(pci), InterfaceType::SrIov) => Ok(port(PortKind::Pci, pci.pci_address.clone(), pci.pci_address.clone(), false)),
+        (Device::Pci(pci), InterfaceType::SrIov) => Ok(new.pci(&pci.pci_address)),
         (Device::Pci(pci), _) => Err(format!(
-            "PCI device {} is in device-info but in no PCIDEVICE_* variable, so it was not allocated to this container",
+            "PCI device {} is in device-info but in no PCIDEVICE_* variable, \
+             so it was not allocated to this container",
             pci.pci_address
         )),
         (Device::Vdpa(vdpa), _) => match (vdpa.driver, vdpa.path.as_deref()) {
             (VdpaDriver::Virtio, _) => Err(format!(
-                "vDPA device {} is bound to virtio_vdpa: the kernel drives it as a netdev, which DPDK cannot use \
-                 (bind it to vhost_vdpa, SR-IOV device plugin vdpaType \"vhost\", to use it with DPDK)",
-                vdpa.parent_device.as_deref().or(vdpa.pci_address.as_deref()).unwrap_or("(unnamed)")
+                "vDPA device {} is bound to virtio_vdpa: the kernel drives it as a netdev, \
+                 which DPDK cannot use (bind it to vhost_vdpa, SR-IOV device plugin vdpaType \
+                 \"vhost\", to use it with DPDK)",
+                vdpa.parent_device
+                    .as_deref()
+                    .or(vdpa.pci_address.as_deref())
+                    .unwrap_or("(unnamed)")
             )),
+            (VdpaDriver::Vhost, None) => Err("vhost vDPA device without a path".into()),
             (VdpaDriver::Vhost, Some(path)) => {
-                let found = check_path(iface, path, &[PathKind::CharDevice, PathKind::Socket], true, opts, log)?;
-                let (name, devarg) = virtio_user(path, false);
-                Ok(port(PortKind::Vdpa, name, devarg, found == Some(PathKind::Socket)))
+                let accept = [PathKind::CharDevice, PathKind::Socket];
+                let found = check_path(iface, path, &accept, true, opts, log)?;
+                // A socket standing in for /dev/vhost-vdpa-N makes virtio-user speak vhost-user.
+                let vhost_user = found == Some(PathKind::Socket);
+                let k = &mut counters.virtio_user;
+                Ok(new.virtio_user(PortKind::Vdpa, path, false, vhost_user, k))
             }
-            (VdpaDriver::Vhost, None) => Err("vhost vDPA device without a path in its device-info".into()),
         },
         (Device::VhostUser(vu), _) => {
             let server = vu.mode == VhostMode::Server;
             // In server mode the app creates the socket, so it need not exist yet.
             check_path(iface, &vu.path, &[PathKind::Socket], !server, opts, log)?;
-            let (name, devarg) = virtio_user(&vu.path, server);
-            Ok(port(PortKind::VhostUser, name, devarg, true))
+            let k = &mut counters.virtio_user;
+            Ok(new.virtio_user(PortKind::VhostUser, &vu.path, server, true, k))
         }
         (Device::Memif(m), _) if m.mode != MemifMode::Ethernet => Err(format!(
-            "memif mode {} carries no Ethernet frames; DPDK's net_memif supports only mode ethernet",
-            if m.mode == MemifMode::Ip { "ip" } else { "inject-punt" }
+            "memif mode {} carries no Ethernet frames; net_memif supports only ethernet",
+            if m.mode == MemifMode::Ip {
+                "ip"
+            } else {
+                "inject-punt"
+            }
         )),
         (Device::Memif(m), _) => {
-            // DPDK 22.11 deprecates role=master/slave in favour of server/client.
-            let role = match m.role {
-                MemifRole::Master => "server",
-                MemifRole::Slave => "client",
-            };
-            check_path(iface, &m.path, &[PathKind::Socket], m.role == MemifRole::Slave, opts, log)?;
-            let name = format!("net_memif{}", counters.memif);
-            counters.memif += 1;
-            let devarg = with_mac(format!("{name},socket={},role={role}", m.path));
-            Ok(port(PortKind::Memif, name, devarg, false))
+            // In the master role the app creates the socket.
+            check_path(
+                iface,
+                &m.path,
+                &[PathKind::Socket],
+                m.role == MemifRole::Slave,
+                opts,
+                log,
+            )?;
+            Ok(new.memif(&m.path, m.role, &mut counters.memif))
         }
     })
+}
+
+/// Builds the ports of one interface.
+struct NewPort<'a> {
+    iface: &'a Interface,
+    /// The network-status MAC, if it is a valid one.
+    mac: Option<String>,
+    opts: &'a PlanOptions,
+}
+
+impl NewPort<'_> {
+    fn port(
+        &self,
+        kind: PortKind,
+        name: String,
+        devarg: String,
+        vhost_user_backend: bool,
+    ) -> Pending {
+        let devarg = match (&self.mac, kind) {
+            (Some(mac), PortKind::Vdpa | PortKind::VhostUser | PortKind::Memif) => {
+                format!("{devarg},mac={mac}")
+            }
+            _ => devarg,
+        };
+        Pending {
+            port: PlannedPort {
+                index: 0,
+                name,
+                network: self.iface.network.clone(),
+                interface: self.iface.interface.clone(),
+                kind,
+                devarg,
+                mac: self.mac.clone().filter(|_| kind != PortKind::Pci),
+            },
+            vhost_user_backend,
+        }
+    }
+
+    /// `-a <pci>`: the device name is the canonical address.
+    fn pci(&self, address: &str) -> Pending {
+        self.port(PortKind::Pci, address.to_owned(), address.to_owned(), false)
+    }
+
+    /// `virtio_user<k>,path=<path>[,server=1],queues=<n>[,cq=1][,mac=<mac>]`.
+    fn virtio_user(
+        &self,
+        kind: PortKind,
+        path: &str,
+        server: bool,
+        vhost_user: bool,
+        k: &mut u32,
+    ) -> Pending {
+        let name = format!("virtio_user{k}");
+        *k += 1;
+        let mut devarg = format!("{name},path={path}");
+        if server {
+            devarg.push_str(",server=1");
+        }
+        devarg.push_str(&format!(",queues={}", self.opts.queues));
+        if self.opts.queues > 1 {
+            // virtio-user refuses several queue pairs without a control queue.
+            devarg.push_str(",cq=1");
+        }
+        self.port(kind, name, devarg, vhost_user)
+    }
+
+    /// `net_memif<j>,socket=<path>,role=<server|client>[,mac=<mac>]`, with the role names of
+    /// DPDK 22.11, which deprecates `master` and `slave`.
+    fn memif(&self, path: &str, role: MemifRole, j: &mut u32) -> Pending {
+        let name = format!("net_memif{j}");
+        *j += 1;
+        let role = match role {
+            MemifRole::Master => "server",
+            MemifRole::Slave => "client",
+        };
+        let devarg = format!("{name},socket={path},role={role}");
+        self.port(PortKind::Memif, name, devarg, false)
+    }
 }
 
 /// File types a device path may have.

@@ -10,7 +10,7 @@ use netutil::{cpus, discover, downward, gostr, hugepages, network_status, pci, p
 use netutil::{App, Config, PlanOptions, PortKind};
 use proptest::prelude::*;
 use proptest::sample::select;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 /// Keys and values the real producers use, so random documents often get deep into parsing.
 const KEYS: &[&str] = &[
@@ -126,7 +126,38 @@ fn device_info() -> impl Strategy<Value = Value> {
             doc.insert(kind.into(), Value::Object(inner));
             Value::Object(doc)
         });
-    prop_oneof![4 => shaped, 1 => json_value()]
+    prop_oneof![16 => valid_device_info(), 3 => shaped, 1 => json_value()]
+}
+
+/// A valid device-info document of any type, with paths that exist, do not, or have the wrong
+/// file type.
+fn valid_device_info() -> impl Strategy<Value = Value> {
+    const PCI: &[&str] = &[
+        "0000:65:00.2",
+        "0000:65:00.3",
+        "0000:18:02.2",
+        "0000:18:02.5",
+    ];
+    const PATHS: &[&str] = &[
+        "/dev/vhost-vdpa-0",
+        "/dev/null",
+        "/tmp/no-such.sock",
+        "/etc/hostname",
+    ];
+    prop_oneof![
+        select(PCI).prop_map(|a| json!({"type": "pci", "version": "1.0.0", "pci": {"pci-address": a}})),
+        (select(&["vhost", "virtio"][..]), select(PATHS), select(PCI)).prop_map(|(driver, path, a)| json!({
+            "type": "vdpa", "version": "1.1.0",
+            "vdpa": {"parent-device": "vdpa0", "driver": driver, "path": path, "pci-address": a}
+        })),
+        (select(&["client", "server"][..]), select(PATHS)).prop_map(|(mode, path)| json!({
+            "type": "vhost-user", "version": "1.0.0", "vhost-user": {"mode": mode, "path": path}
+        })),
+        (select(&["master", "slave"][..]), select(PATHS), select(&["ethernet", "ip", "punt"][..]))
+            .prop_map(|(role, path, mode)| json!({
+                "type": "memif", "version": "v1.0.0", "memif": {"role": role, "path": path, "mode": mode}
+            })),
+    ]
 }
 
 /// A network-status entry, mostly well formed.
@@ -172,8 +203,8 @@ fn pcidevice_env() -> impl Strategy<Value = Vec<(String, String)>> {
     )
     .prop_map(|ids| ids.join(","));
     let info = prop_oneof![
-        Just(r#"{"0000:65:00.2":{"generic":{"deviceID":"0000:65:00.2"},"vdpa":{"mount":"/dev/vhost-vdpa-0"}}}"#.to_owned()),
-        json_value().prop_map(|v| v.to_string()),
+        3 => Just(r#"{"0000:65:00.2":{"generic":{"deviceID":"0000:65:00.2"},"vdpa":{"mount":"/dev/vhost-vdpa-0"}}}"#.to_owned()),
+        1 => json_value().prop_map(|v| v.to_string()),
     ];
     prop::collection::vec(
         (
@@ -227,7 +258,10 @@ proptest! {
         let _ = network_status::parse(&format!("[{text}]"));
         let _ = DeviceInfo::from_value(&value, "");
         let _ = pcidevice::parse_info(&text);
-        let env = BTreeMap::from([("PCIDEVICE_A".to_string(), "x".to_string()), ("PCIDEVICE_A_INFO".to_string(), text)]);
+        let env = BTreeMap::from([
+            ("PCIDEVICE_A".to_string(), "x".to_string()),
+            ("PCIDEVICE_A_INFO".to_string(), text),
+        ]);
         let _ = pcidevice::from_env(&env);
     }
 
@@ -244,7 +278,9 @@ proptest! {
     }
 
     #[test]
-    fn downward_format_round_trips(map in prop::collection::btree_map("[A-Za-z0-9./_-]{1,24}", any::<String>(), 0..8)) {
+    fn downward_format_round_trips(
+        map in prop::collection::btree_map("[A-Za-z0-9./_-]{1,24}", any::<String>(), 0..8),
+    ) {
         prop_assert_eq!(downward::parse(downward::format(&map).as_bytes()).unwrap(), map);
     }
 
@@ -268,15 +304,16 @@ proptest! {
 
     #[test]
     fn random_pods_through_discover_and_plan(
-        statuses in prop::collection::vec(status_entry(), 0..6),
+        statuses in prop::collection::vec(status_entry(), 0..5),
         env in pcidevice_env(),
-        cpus in prop::collection::btree_set(0u32..8, 0..4),
-        queues in 0u16..4,
+        cpus in prop::collection::btree_set(0u32..8, 0..5),
+        queues in prop_oneof![9 => 1u16..4, 1 => Just(0u16)],
         app in select(&App::ALL[..]),
     ) {
         let pod = tempfile::tempdir().unwrap();
         let status = serde_json::to_string_pretty(&statuses).unwrap();
-        let annotations = BTreeMap::from([("k8s.v1.cni.cncf.io/network-status".to_string(), status)]);
+        let key = "k8s.v1.cni.cncf.io/network-status".to_string();
+        let annotations = BTreeMap::from([(key, status)]);
         std::fs::write(pod.path().join("annotations"), downward::format(&annotations)).unwrap();
         let mut vars = env;
         vars.push(("PODNETINFO_DIR".into(), pod.path().display().to_string()));
@@ -285,7 +322,11 @@ proptest! {
         common::on_host(&mut cfg, "hugepages-1g");
         cfg.cpus = Some(cpus.into_iter().collect());
         let Ok(found) = discover(&cfg) else { return Ok(()) };
-        let opts = PlanOptions { file_prefix: Some("prop".into()), queues, require_device_paths: false };
+        let opts = PlanOptions {
+            file_prefix: Some("prop".into()),
+            queues,
+            require_device_paths: false,
+        };
         let Ok(p) = plan(&found, app, &opts) else { return Ok(()) };
 
         prop_assert_eq!(p.eal_args.last().map(String::as_str), Some("--file-prefix=prop"));
