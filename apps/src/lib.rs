@@ -10,6 +10,7 @@ pub mod getopt;
 pub mod inspect;
 pub mod lcores;
 pub mod packet;
+pub mod relay;
 pub mod runopts;
 pub mod signal;
 pub mod stats;

@@ -19,16 +19,27 @@ enum Command {
     /// link, capabilities), without forwarding. Usage: dpdk-app ports [EAL args]
     #[command(disable_help_flag = true)]
     Ports {
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
-        eal_args: Vec<String>,
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "EAL_ARGS")]
+        _args: Vec<String>,
+    },
+    /// The vhost-user switch that stands in for the vDPA NIC on one machine (demo, pod
+    /// simulation). Usage: dpdk-app relay [EAL args] -- --segment NAME=PORTS ... (--help)
+    #[command(disable_help_flag = true)]
+    Relay {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
     },
 }
 
 fn main() -> ExitCode {
     init_logging();
     let cli = Cli::parse();
+    // Apps get their argv verbatim, as the C applications do: clap would swallow a leading `--`
+    // (`dpdk-app relay -- --segment ...`), which separates EAL from application arguments.
+    let args: Vec<String> = std::env::args().skip(2).collect();
     match cli.command {
-        Command::Ports { eal_args } => finish("ports", dpdk_app::inspect::run(&eal_args)),
+        Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
+        Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
     }
 }
 

@@ -286,3 +286,79 @@ pub fn two_cpus() -> (usize, usize) {
     let n = std::thread::available_parallelism().map_or(1, |n| n.get());
     (0, 1 % n)
 }
+
+/// Packet counts of one port in testpmd's final "Forward statistics for port N" block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ForwardStats {
+    pub rx_packets: u64,
+    pub rx_dropped: u64,
+    pub tx_packets: u64,
+    pub tx_dropped: u64,
+}
+
+/// Parses every "Forward statistics for port N" block of testpmd's output (ours or DPDK's),
+/// word by word as log parsers do: `RX-packets: A RX-dropped: B RX-total: C` and the TX line.
+pub fn parse_forward_stats(output: &str) -> std::collections::BTreeMap<u16, ForwardStats> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut current: Option<u16> = None;
+    for line in output.lines() {
+        if let Some(rest) = line.split("Forward statistics for port").nth(1) {
+            current = rest.split_whitespace().next().and_then(|p| p.parse().ok());
+            continue;
+        }
+        let Some(port) = current else { continue };
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let value = |i: usize| {
+            words
+                .get(i)
+                .and_then(|w| w.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
+        let entry: &mut ForwardStats = out.entry(port).or_default();
+        match words.first() {
+            Some(&"RX-packets:") => {
+                entry.rx_packets = value(1);
+                entry.rx_dropped = value(3);
+            }
+            Some(&"TX-packets:") => {
+                entry.tx_packets = value(1);
+                entry.tx_dropped = value(3);
+                current = None;
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_testpmd_forward_stats() {
+        let text = "\
+  ---------------------- Forward statistics for port 0  ----------------------
+  RX-packets: 12             RX-dropped: 3             RX-total: 15
+  TX-packets: 1000           TX-dropped: 7             TX-total: 1007
+  ----------------------------------------------------------------------------
+
+  ---------------------- Forward statistics for port 1  ----------------------
+  RX-packets: 5              RX-dropped: 0             RX-total: 5
+  TX-packets: 0              TX-dropped: 0             TX-total: 0
+  ----------------------------------------------------------------------------
+";
+        let stats = parse_forward_stats(text);
+        assert_eq!(
+            stats[&0],
+            ForwardStats {
+                rx_packets: 12,
+                rx_dropped: 3,
+                tx_packets: 1000,
+                tx_dropped: 7
+            }
+        );
+        assert_eq!(stats[&1].rx_packets, 5);
+        assert_eq!(stats.len(), 2);
+    }
+}

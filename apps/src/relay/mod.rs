@@ -1,0 +1,472 @@
+//! `dpdk-app relay`: the vhost-user switch that stands in for the vDPA NIC and its embedded
+//! switch when the traffic test runs on one machine (the demo and the pod simulation).
+//!
+//! Each pod interface is a `net_vhost` port of the relay (a vhost-user server socket); the pod's
+//! `virtio_user` vdev connects to it exactly as it would open `/dev/vhost-vdpa-N`. Ports are
+//! grouped into segments (the VLANs of the NetworkAttachmentDefinitions); frames are switched
+//! by a learning bridge within their segment only (see [`switch`]).
+//!
+//! ```text
+//! dpdk-app relay [EAL args] -- --segment vlan1000=0,2 --segment vlan2000=1,3 [--idle-sleep-us 20]
+//! ```
+
+pub mod switch;
+
+use std::time::{Duration, Instant};
+
+use dpdk::{
+    Batch, Eal, EalError, LcoreError, Mempool, MempoolError, PortBuilder, PortError, RxQueue,
+    TxQueue,
+};
+
+use crate::getopt::{self, GetoptError, HasArg, Opt};
+use crate::lcores::{self, Job};
+use crate::packet::ether;
+use crate::runopts::RunOptions;
+use crate::signal::Stop;
+use crate::stats::{PortCounters, PortSample, Report, ReportKind, StatsFormat};
+use switch::{Forward, Segment, Switch};
+
+/// Frames a port may hold back while its peer is not taking them.
+const PENDING: usize = 1024;
+
+/// Errors of the relay.
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error(transparent)]
+    Getopt(#[from] GetoptError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Eal(#[from] EalError),
+    #[error(transparent)]
+    Mempool(#[from] MempoolError),
+    #[error(transparent)]
+    Port(#[from] PortError),
+    #[error(transparent)]
+    Lcore(#[from] LcoreError),
+    #[error("cannot write {path}: {source}")]
+    StatsFile {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Relay options (after `--`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub segments: Vec<Segment>,
+    pub burst: usize,
+    pub idle_sleep: Option<Duration>,
+    pub stats_period: Option<Duration>,
+    pub run: RunOptions,
+}
+
+const HELP: &str = "\
+Usage: dpdk-app relay [EAL args] -- --segment NAME=PORT[,PORT...] [options]
+
+A learning Ethernet switch over DPDK ports (normally net_vhost ports, one vhost-user socket per
+pod interface) that keeps segments apart, as the NIC's switch keeps VLANs apart.
+
+  --segment NAME=PORTS   ports (ethdev ids) forming one segment, e.g. vlan1000=0,2; repeat
+                         for each segment; a port belongs to at most one segment
+  --burst N              RX burst size (1..512, default 32)
+  --idle-sleep-us N      sleep N microseconds when a round made no progress (nothing
+                         received, nothing taken by a peer); default 0: busy-poll. Lets the
+                         relay share a CPU with a pod
+  --stats-period SECS    print per-port counters every SECS seconds (default 0: off)
+";
+
+impl Options {
+    const TABLE: [Opt; 4] = [
+        Opt::long("segment", HasArg::Required),
+        Opt::long("burst", HasArg::Required),
+        Opt::long("idle-sleep-us", HasArg::Required),
+        Opt::long("stats-period", HasArg::Required),
+    ];
+
+    /// Parses the relay's arguments; `Ok(None)` when `--help` was asked for (and printed).
+    pub fn parse(args: &[String]) -> Result<Option<Options>, RelayError> {
+        if args.iter().any(|a| a == "--help" || a == "-h") {
+            println!("{HELP}{}", RunOptions::HELP);
+            return Ok(None);
+        }
+        let table: Vec<Opt> = Self::TABLE
+            .iter()
+            .chain(RunOptions::TABLE.iter())
+            .copied()
+            .collect();
+        let mut o = Options {
+            segments: Vec::new(),
+            burst: 32,
+            idle_sleep: None,
+            stats_period: None,
+            run: RunOptions::default(),
+        };
+        let usage = RelayError::Usage;
+        for (name, value) in getopt::scan(args, &table)? {
+            let v = value.as_deref().unwrap_or_default();
+            match name {
+                "segment" => o.segments.push(parse_segment(v).map_err(usage)?),
+                "burst" => o.burst = parse_num(name, v, 1, 512).map_err(usage)? as usize,
+                "idle-sleep-us" => {
+                    o.idle_sleep = Some(Duration::from_micros(
+                        parse_num(name, v, 0, 1_000_000).map_err(usage)?,
+                    ))
+                    .filter(|d| !d.is_zero())
+                }
+                "stats-period" => {
+                    o.stats_period = Some(Duration::from_secs(
+                        parse_num(name, v, 0, 86_400).map_err(usage)?,
+                    ))
+                    .filter(|d| !d.is_zero())
+                }
+                other => {
+                    o.run.accept(other, value.as_deref()).map_err(usage)?;
+                }
+            }
+        }
+        if o.segments.is_empty() {
+            return Err(usage(
+                "at least one --segment NAME=PORTS is required".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for s in &o.segments {
+            for &p in &s.ports {
+                if !seen.insert(p) {
+                    return Err(usage(format!("port {p} is in more than one --segment")));
+                }
+            }
+        }
+        Ok(Some(o))
+    }
+}
+
+fn parse_num(name: &str, v: &str, min: u64, max: u64) -> Result<u64, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| format!("invalid --{name} {v:?}: expected an integer in {min}..={max}"))
+}
+
+fn parse_segment(v: &str) -> Result<Segment, String> {
+    let (name, ports) = v
+        .split_once('=')
+        .ok_or_else(|| format!("invalid --segment {v:?}: expected NAME=PORT[,PORT...]"))?;
+    if name.is_empty() {
+        return Err(format!("invalid --segment {v:?}: empty name"));
+    }
+    let ports = ports
+        .split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("invalid --segment {v:?}: {p:?} is not a port id"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Segment {
+        name: name.to_owned(),
+        ports,
+    })
+}
+
+/// Entry point: `argv` is everything after `relay` (EAL args `--` relay args).
+pub fn run(argv: &[String]) -> Result<(), RelayError> {
+    let (eal_args, app_args) = crate::cmdline::split_eal_app(argv);
+    let Some(opts) = Options::parse(app_args)? else {
+        return Ok(());
+    };
+    let (eal, _) =
+        Eal::init(std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str)))?;
+    let available = eal.port_ids();
+    let ports: Vec<u16> = opts
+        .segments
+        .iter()
+        .flat_map(|s| s.ports.iter().copied())
+        .collect();
+    if let Some(missing) = ports.iter().find(|p| !available.contains(p)) {
+        return Err(RelayError::Usage(format!(
+            "--segment names port {missing}, but the EAL has ports {available:?}: check the --vdev arguments"
+        )));
+    }
+    let pool = Mempool::new_pktmbuf(
+        &eal,
+        "relay_pool",
+        (ports.len() as u32 * 4096).next_power_of_two() - 1,
+        256,
+        2048 + 128,
+    )?;
+    let mut handles = Vec::new();
+    let mut queues = Vec::new();
+    for &id in &ports {
+        let mut started = PortBuilder::new(&eal, id)?.start(&pool)?;
+        queues.push((id, started.rx.remove(0), started.tx.remove(0)));
+        handles.push(started.port);
+    }
+    for s in &opts.segments {
+        println!("Relay segment {}: ports {:?}", s.name, s.ports);
+    }
+
+    let stop = Stop::new();
+    stop.on_signals()
+        .map_err(|e| RelayError::Usage(format!("cannot install signal handlers: {e}")))?;
+    if let Some(d) = opts.run.duration {
+        stop.after(d);
+    }
+    let counters: Vec<std::sync::Arc<PortCounters>> =
+        ports.iter().map(|_| Default::default()).collect();
+    let started_at = Instant::now();
+    let job = {
+        let (stop, counters, opts, pool) =
+            (stop.clone(), counters.clone(), opts.clone(), pool.clone());
+        Job::new(eal.main_lcore(), move || {
+            forward(
+                queues,
+                Switch::new(opts.segments.clone()),
+                &pool,
+                &counters,
+                &opts,
+                &stop,
+            )
+        })
+    };
+    let monitor = {
+        let (stop, counters, ports, format, period) = (
+            stop.clone(),
+            counters.clone(),
+            ports.clone(),
+            opts.run.stats_format,
+            opts.stats_period,
+        );
+        move || monitor(&stop, &ports, &counters, format, period)
+    };
+    lcores::run(&eal, vec![job], &stop, monitor)?;
+
+    let samples = samples(&ports, &counters);
+    print_block(&samples);
+    let report = Report::new(
+        ReportKind::Summary,
+        "relay",
+        "switch",
+        started_at.elapsed().as_secs_f64(),
+        samples,
+    );
+    if let Some(path) = &opts.run.stats_file {
+        report
+            .write_file(path)
+            .map_err(|source| RelayError::StatsFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+    }
+    drop(handles);
+    Ok(())
+}
+
+fn samples(ports: &[u16], counters: &[std::sync::Arc<PortCounters>]) -> Vec<PortSample> {
+    ports
+        .iter()
+        .zip(counters)
+        .map(|(&p, c)| c.sample(p))
+        .collect()
+}
+
+fn print_block(samples: &[PortSample]) {
+    println!("Relay statistics ===================================");
+    for s in samples {
+        println!(
+            "port {:<3} RX-packets: {:<14} TX-packets: {:<14} TX-dropped: {}",
+            s.port, s.rx_packets, s.tx_packets, s.tx_dropped
+        );
+    }
+    println!("====================================================");
+}
+
+fn monitor(
+    stop: &Stop,
+    ports: &[u16],
+    counters: &[std::sync::Arc<PortCounters>],
+    format: StatsFormat,
+    period: Option<Duration>,
+) {
+    let Some(period) = period else {
+        while !stop.sleep(Duration::from_secs(1)) {}
+        return;
+    };
+    let mut last = samples(ports, counters);
+    let mut last_at = Instant::now();
+    while !stop.sleep(period) {
+        let now = samples(ports, counters);
+        match format {
+            StatsFormat::Text => print_block(&now),
+            StatsFormat::Json => {
+                let delta = now.iter().zip(&last).map(|(n, l)| n.since(l)).collect();
+                Report::new(
+                    ReportKind::Period,
+                    "relay",
+                    "switch",
+                    last_at.elapsed().as_secs_f64(),
+                    delta,
+                )
+                .print_json_line();
+            }
+        }
+        last = now;
+        last_at = Instant::now();
+    }
+}
+
+/// The relay's forwarding loop on one lcore: poll every port, switch each frame, transmit per
+/// destination; frames a busy destination does not take wait (up to [`PENDING`]) and are retried.
+fn forward(
+    mut queues: Vec<(u16, RxQueue, TxQueue)>,
+    mut switch: Switch,
+    pool: &Mempool,
+    counters: &[std::sync::Arc<PortCounters>],
+    opts: &Options,
+    stop: &Stop,
+) {
+    let index_of = |port: u16| queues.iter().position(|(p, _, _)| *p == port);
+    let slot: Vec<Option<usize>> = (0..=queues.iter().map(|q| q.0).max().unwrap_or(0))
+        .map(index_of)
+        .collect();
+    let mut pending: Vec<Batch> = queues.iter().map(|_| Batch::new(PENDING)).collect();
+    let mut inbox = Batch::new(opts.burst);
+    while !stop.is_set() {
+        let mut received = 0;
+        for i in 0..queues.len() {
+            let in_port = queues[i].0;
+            let n = queues[i].1.rx(&mut inbox);
+            if n == 0 {
+                continue;
+            }
+            received += n;
+            let c = &counters[i];
+            c.rx_packets.add(n as u64);
+            c.rx_bytes.add(inbox.iter().map(|m| m.len() as u64).sum());
+            for m in inbox.drain() {
+                let decision = match ether::Frame::new_checked(m.data()) {
+                    Ok(f) => switch.decide(in_port, f.src(), f.dst()),
+                    Err(_) => Forward::Filter,
+                };
+                match decision {
+                    Forward::To(out) => enqueue(&mut pending, &slot, counters, out, m),
+                    Forward::Flood => {
+                        let outs: Vec<u16> = switch.flood_ports(in_port).collect();
+                        if let Some((&last, rest)) = outs.split_last() {
+                            for &out in rest {
+                                if let Some(copy) = copy_of(pool, &m) {
+                                    enqueue(&mut pending, &slot, counters, out, copy);
+                                } else {
+                                    counters[slot[usize::from(out)].unwrap()].tx_dropped.add(1);
+                                }
+                            }
+                            enqueue(&mut pending, &slot, counters, last, m);
+                        } else {
+                            c.rx_dropped.add(1);
+                        }
+                    }
+                    Forward::Filter => c.rx_dropped.add(1),
+                }
+            }
+        }
+        let mut sent_any = 0;
+        for (i, out) in pending.iter_mut().enumerate() {
+            if out.is_empty() {
+                continue;
+            }
+            let bytes: u64 = out.iter().map(|m| m.len() as u64).sum();
+            let sent = queues[i].2.tx(out);
+            let left: u64 = out.iter().map(|m| m.len() as u64).sum();
+            counters[i].tx_packets.add(sent as u64);
+            counters[i].tx_bytes.add(bytes - left);
+            sent_any += sent;
+        }
+        // No progress: nothing arrived and no peer took anything. Sleeping here hands the CPU
+        // to a pod sharing it, which is what unblocks a full ring.
+        if received == 0 && sent_any == 0 {
+            if let Some(d) = opts.idle_sleep {
+                std::thread::sleep(d);
+            }
+        }
+    }
+}
+
+fn enqueue(
+    pending: &mut [Batch],
+    slot: &[Option<usize>],
+    counters: &[std::sync::Arc<PortCounters>],
+    out: u16,
+    m: dpdk::Mbuf,
+) {
+    let i = slot[usize::from(out)].expect("switch only forwards to relay ports");
+    if pending[i].push(m).is_err() {
+        counters[i].tx_dropped.add(1);
+    }
+}
+
+fn copy_of(pool: &Mempool, m: &dpdk::Mbuf) -> Option<dpdk::Mbuf> {
+    let mut copy = pool.alloc().ok()?;
+    let mut at = 0;
+    let dst = copy.append(m.len())?;
+    for seg in m.segments() {
+        dst[at..at + seg.len()].copy_from_slice(seg);
+        at += seg.len();
+    }
+    Some(copy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_segments_and_options() {
+        let o = Options::parse(&args(&[
+            "--segment",
+            "vlan1000=0,2",
+            "--segment=vlan2000=1,3",
+            "--idle-sleep-us",
+            "20",
+            "--duration",
+            "3",
+        ]))
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            o.segments,
+            [
+                Segment {
+                    name: "vlan1000".into(),
+                    ports: vec![0, 2]
+                },
+                Segment {
+                    name: "vlan2000".into(),
+                    ports: vec![1, 3]
+                }
+            ]
+        );
+        assert_eq!(o.idle_sleep, Some(Duration::from_micros(20)));
+        assert_eq!(o.run.duration, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn rejects_bad_options() {
+        for (bad, needle) in [
+            (&["--segment", "x"][..], "NAME=PORT"),
+            (&["--segment", "a=0,x"], "\"x\""),
+            (&["--segment", "a=0", "--segment", "b=0"], "more than one"),
+            (&[], "at least one"),
+            (&["--segment", "a=0", "--burst", "0"], "--burst"),
+            (&["--segment", "a=0", "--bogus"], "--bogus"),
+        ] {
+            let err = Options::parse(&args(bad)).unwrap_err().to_string();
+            assert!(err.contains(needle), "{bad:?}: {err}");
+        }
+    }
+}
