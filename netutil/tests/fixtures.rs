@@ -110,7 +110,11 @@ fn traffic_test_lcores_and_ports() {
     assert_eq!(p.skipped.len(), 1);
     assert!(p.skipped[0].interface.starts_with("eth0"));
     // Without hardware the device paths are absent: planned, with a warning each.
-    assert_eq!(p.warnings.len(), 2, "{:?}", p.warnings);
+    let absent = ["/dev/vhost-vdpa-0", "/dev/vhost-vdpa-1"]
+        .iter()
+        .filter(|p| !std::path::Path::new(p).exists())
+        .count();
+    assert_eq!(p.warnings.len(), absent, "{:?}", p.warnings);
     let l3 = plan_for("traffic-test-gen", "hugepages-1g", App::L3fwd);
     assert_eq!(l3.lcores.all(), [1]);
 }
