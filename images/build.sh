@@ -1,0 +1,387 @@
+#!/usr/bin/env bash
+# Build the dpdk-app release binary and prove that the runtime image's package list runs it.
+#
+# One script for three places, so CI proves what the image build does even without a container
+# engine:
+#   - CI, on the host (`make validate-image`, part of `make validate` and `make test`): `all`
+#   - images/Containerfile, builder stage: `all --install /out`
+#   - images/Containerfile, runtime stage: `runtime-check /usr/bin/dpdk-app`
+#
+# Usage:
+#   images/build.sh [all] [--install DIR]  release build, then `check`; --install copies the
+#                                          binary (debug info stripped) to DIR/usr/bin/dpdk-app
+#   images/build.sh binary                 cargo build --release --locked -p dpdk-app
+#   images/build.sh check [BINARY]         check images/runtime-packages.txt (default BINARY:
+#                                          <target dir>/release/dpdk-app), see check() below
+#   images/build.sh runtime-check BINARY   in the runtime image: the packages are installed,
+#                                          DPDK is 22.11, every library and PMD resolves
+#   images/build.sh packages               print the package list exactly as the image installs it
+#
+# Needs: cargo (binary/all), dpkg, ldd, readelf (binutils; check/all). RUNTIME_PACKAGES and
+# CONTAINERFILE override the paths of images/runtime-packages.txt and images/Containerfile.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+RUNTIME_PACKAGES=${RUNTIME_PACKAGES:-$here/runtime-packages.txt}
+CONTAINERFILE=${CONTAINERFILE:-$here/Containerfile}
+IGNOREFILE=${IGNOREFILE:-$here/Containerfile.dockerignore}
+CARGO=${CARGO:-cargo}
+PACKAGE=dpdk-app
+
+# The poll-mode drivers dpdk-app relies on (librte_<name>.so in DPDK's PMD directory); each must
+# be shipped by a package listed in runtime-packages.txt.
+REQUIRED_PMDS=(bus_pci bus_vdev mempool_ring net_virtio net_vhost net_memif net_ring net_null net_pcap)
+DPDK_SERIES=22.11
+# The same expression images/Containerfile applies to runtime-packages.txt.
+PACKAGE_FILTER=(sed -e 's/#.*//' -e '/^[[:space:]]*$/d')
+
+errors=0
+log() { printf 'build.sh: %s\n' "$*" >&2; }
+fail() { printf 'build.sh: ERROR: %s\n' "$*" >&2; errors=$((errors + 1)); }
+die() { printf 'build.sh: ERROR: %s\n' "$*" >&2; exit 1; }
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found in PATH; $2"; }
+
+packages() {
+  [ -f "$RUNTIME_PACKAGES" ] || die "$RUNTIME_PACKAGES does not exist"
+  "${PACKAGE_FILTER[@]}" "$RUNTIME_PACKAGES" | tr -d '[:blank:]'
+}
+
+target_dir() { printf '%s\n' "${CARGO_TARGET_DIR:-$root/target}"; }
+
+build_binary() {
+  need "$CARGO" "install Rust (https://rustup.rs) or set CARGO"
+  log "cargo build --release --locked -p $PACKAGE"
+  (cd "$root" && "$CARGO" build --release --locked -p "$PACKAGE")
+}
+
+# The directory EAL loads drivers from (RTE_EAL_PMD_PATH of Debian's build).
+pmd_dir() {
+  local dirs=(/usr/lib/*/dpdk/pmds-*)
+  [ "${#dirs[@]}" -eq 1 ] && [ -d "${dirs[0]}" ] ||
+    die "expected exactly one DPDK PMD directory /usr/lib/<triplet>/dpdk/pmds-*, found: ${dirs[*]}"
+  printf '%s\n' "${dirs[0]}"
+}
+
+pmd_file() { # DIR NAME -> its versioned shared object (the unversioned .so is libdpdk-dev's)
+  local f
+  for f in "$1"/librte_"$2".so.[0-9]*; do [ -e "$f" ] && { printf '%s\n' "$f"; return 0; }; done
+  return 1
+}
+
+# --- dpkg database ------------------------------------------------------------------------------
+declare -A INSTALLED=() PROVIDER=() OWNER=()
+
+load_dpkg_db() {
+  local pkg status provides p
+  while IFS=$'\t' read -r pkg status provides; do
+    [ "$status" = "install ok installed" ] || continue
+    INSTALLED[$pkg]=1
+    IFS=',' read -ra provs <<<"$provides"
+    for p in "${provs[@]}"; do
+      p=${p%%(*}; p=${p//[[:space:]]/}
+      [ -n "$p" ] && PROVIDER[$p]=$pkg
+    done
+  done < <(dpkg-query -W -f='${Package}\t${Status}\t${Provides}\n')
+}
+
+# Installed package that satisfies one Depends alternative group ("a (>= 1) | b").
+resolve_dep() {
+  local alt name
+  IFS='|' read -ra alts <<<"$1"
+  for alt in "${alts[@]}"; do
+    name=${alt%%(*}; name=${name%%:*}; name=${name//[[:space:]]/}
+    [ -n "$name" ] || continue
+    if [ -n "${INSTALLED[$name]:-}" ]; then printf '%s\n' "$name"; return 0; fi
+    if [ -n "${PROVIDER[$name]:-}" ]; then printf '%s\n' "${PROVIDER[$name]}"; return 0; fi
+  done
+  return 1
+}
+
+# Print PKGS and everything they (pre-)depend on, as apt would install it.
+dep_closure() {
+  declare -A seen=()
+  local queue=("$@") pkg group dep
+  while [ "${#queue[@]}" -gt 0 ]; do
+    pkg=${queue[0]}; queue=("${queue[@]:1}")
+    [ -n "${seen[$pkg]:-}" ] && continue
+    seen[$pkg]=1
+    printf '%s\n' "$pkg"
+    IFS=',' read -ra groups <<<"$(dpkg-query -W -f='${Pre-Depends},${Depends}' "$pkg" 2>/dev/null || true)"
+    for group in "${groups[@]}"; do
+      [ -n "${group//[[:space:]]/}" ] || continue
+      if dep=$(resolve_dep "$group"); then queue+=("$dep"); fi
+    done
+  done
+}
+
+# Fill OWNER[path] for every given path with the package that ships it. dpkg knows each file under
+# the path it was packaged with; merged /usr means ldd may report /lib/... for /usr/lib/... and
+# the loader may report a symlink, so every spelling is asked in one dpkg -S call.
+find_owners() {
+  declare -A alias=()
+  local path real c line pkgs file
+  local -a cands=()
+  for path in "$@"; do
+    real=$(readlink -f "$path" || printf '%s' "$path")
+    for c in "$path" "$real"; do
+      cands+=("$c"); alias[$c]+=" $path"
+      case $c in
+        /usr/*) cands+=("${c#/usr}"); alias[${c#/usr}]+=" $path" ;;
+        *) cands+=("/usr$c"); alias[/usr$c]+=" $path" ;;
+      esac
+    done
+  done
+  while IFS= read -r line; do
+    case $line in diversion\ *) continue ;; esac
+    pkgs=${line%%: /*}; file=/${line#*: /}
+    pkgs=${pkgs%%,*}; pkgs=${pkgs%%:*}
+    for path in ${alias[$file]:-}; do
+      [ -n "${OWNER[$path]:-}" ] || OWNER[$path]=$pkgs
+    done
+  done < <(dpkg -S "${cands[@]}" 2>/dev/null || true)
+}
+
+# ldd FILE -> "soname<TAB>path" per library ("path" is "not found" when unresolved).
+ldd_libs() {
+  local out
+  out=$(ldd "$1" 2>&1) || { printf 'ldd-failed\t%s\n' "$out"; return 0; }
+  awk '
+    /statically linked/ { next }
+    /linux-vdso|linux-gate/ { next }
+    /=> not found/ { print $1 "\tnot found"; next }
+    /=>/ { print $1 "\t" $3; next }
+    $1 ~ /^\// { n = split($1, p, "/"); print p[n] "\t" $1 }
+  ' <<<"$out"
+}
+
+needed_sonames() {
+  readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p'
+}
+
+in_set() { # NAME SETNAME
+  local -n set=$2
+  [ -n "${set[$1]:-}" ]
+}
+
+# --- checks -------------------------------------------------------------------------------------
+
+# The Containerfile must install exactly runtime-packages.txt in its runtime stage, with the same
+# filter as this script, and build with this script.
+check_containerfile() {
+  [ -f "$CONTAINERFILE" ] || { fail "$CONTAINERFILE does not exist"; return; }
+  local runtime builder filter
+  runtime=$(awk 'toupper($1) == "FROM" { stage = tolower($0) ~ / as runtime *$/ } stage' "$CONTAINERFILE")
+  builder=$(awk 'toupper($1) == "FROM" { stage = tolower($0) ~ / as builder *$/ } stage' "$CONTAINERFILE")
+  [ -n "$runtime" ] || fail "$CONTAINERFILE: no 'FROM ... AS runtime' stage"
+  [ -n "$builder" ] || fail "$CONTAINERFILE: no 'FROM ... AS builder' stage"
+  filter="sed -e 's/#.*//' -e '/^[[:space:]]*\$/d' /tmp/runtime-packages.txt"
+  grep -qF "source=images/runtime-packages.txt,target=/tmp/runtime-packages.txt" <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage does not bind-mount images/runtime-packages.txt at /tmp/runtime-packages.txt"
+  grep -qF "$filter" <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage does not install the packages with: $filter | xargs ..."
+  local installs
+  installs=$(grep -c 'apt-get install' <<<"$runtime" || true)
+  [ "$installs" -eq 1 ] ||
+    fail "$CONTAINERFILE: runtime stage has $installs 'apt-get install' commands; it must have exactly one, fed by runtime-packages.txt, so the list checked here is the list installed there"
+  grep -qE 'images/build\.sh (all|"\$@"|.*--install)' <<<"$builder" ||
+    fail "$CONTAINERFILE: builder stage does not build with images/build.sh all (the script CI runs)"
+  grep -qE 'build\.sh runtime-check' <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage does not run build.sh runtime-check"
+  grep -qE '^ENTRYPOINT \["/usr/bin/dpdk-app"\]' <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage must end with ENTRYPOINT [\"/usr/bin/dpdk-app\"]"
+}
+
+# The build context is filtered by Containerfile.dockerignore (an allow-list); every workspace
+# member must be allowed or `cargo build --locked` in the builder fails to load the workspace.
+check_ignorefile() {
+  [ -f "$IGNOREFILE" ] || { fail "$IGNOREFILE does not exist"; return; }
+  local members m
+  members=$(sed -n '/^members *=/,/]/p' "$root/Cargo.toml" | grep -o '"[^"]*"' | tr -d '"')
+  for m in $members Cargo.toml Cargo.lock images; do
+    grep -qxF "!$m" "$IGNOREFILE" || grep -qxF "!$m/" "$IGNOREFILE" ||
+      fail "$IGNOREFILE: workspace path '$m' is not allowed into the build context (add a line '!$m')"
+  done
+}
+
+check_dpdk_version() {
+  local pkg version
+  for pkg in "$@"; do
+    case $pkg in librte-*) ;; *) continue ;; esac
+    version=$(dpkg-query -W -f='${Version}' "$pkg" 2>/dev/null || true)
+    case $version in
+      "$DPDK_SERIES".*) ;;
+      *) fail "$pkg is version '${version:-not installed}', expected DPDK $DPDK_SERIES.x" ;;
+    esac
+  done
+}
+
+check() {
+  local binary=${1:-$(target_dir)/release/$PACKAGE}
+  need dpkg-query "this check needs a Debian system"
+  need ldd "install libc-bin"
+  need readelf "install binutils"
+  [ -x "$binary" ] || die "$binary does not exist or is not executable; run '$0 binary' first"
+
+  check_containerfile
+  check_ignorefile
+
+  mapfile -t listed < <(packages)
+  [ "${#listed[@]}" -gt 0 ] || die "$RUNTIME_PACKAGES lists no package"
+  load_dpkg_db
+  declare -A LISTED=() CLOSURE=() BASE=() USED=()
+  local pkg
+  for pkg in "${listed[@]}"; do
+    [[ $pkg =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || { fail "$RUNTIME_PACKAGES: '$pkg' is not a Debian package name"; continue; }
+    [ -z "${LISTED[$pkg]:-}" ] || fail "$RUNTIME_PACKAGES: $pkg is listed twice"
+    LISTED[$pkg]=1
+    [ -n "${INSTALLED[$pkg]:-}" ] ||
+      fail "$RUNTIME_PACKAGES: $pkg is not installed on this machine, so its files and dependencies cannot be checked (misspelt? apt-cache policy $pkg; on CI it comes with libdpdk-dev)"
+  done
+  [ "$errors" -eq 0 ] || die "$errors error(s)"
+  check_dpdk_version "${listed[@]}"
+
+  while read -r pkg; do CLOSURE[$pkg]=1; done < <(dep_closure "${listed[@]}")
+  # What every Debian image has: the Essential packages and their dependencies (libc6, libgcc-s1).
+  mapfile -t essential < <(dpkg-query -W -f='${Package}\t${Essential}\t${Status}\n' |
+    awk -F'\t' '$2 == "yes" && $3 == "install ok installed" { print $1 }')
+  while read -r pkg; do BASE[$pkg]=1; done < <(dep_closure "${essential[@]}")
+
+  # Every library of the binary and of every required PMD, resolved by the loader here.
+  local dir name file soname path
+  dir=$(pmd_dir)
+  declare -A LIBS_OF=()
+  local -a objects=("$binary") all_paths=()
+  for name in "${REQUIRED_PMDS[@]}"; do
+    if file=$(pmd_file "$dir" "$name"); then
+      objects+=("$file")
+    else
+      fail "PMD $name: no $dir/librte_$name.so* here; install the package that ships it (apt-file search librte_$name) and list it in $RUNTIME_PACKAGES"
+    fi
+  done
+  local obj
+  for obj in "${objects[@]}"; do
+    while IFS=$'\t' read -r soname path; do
+      if [ "$soname" = ldd-failed ]; then fail "ldd $obj failed: $path"; continue; fi
+      if [ "$path" = "not found" ]; then fail "$obj needs $soname, which the loader cannot find on this machine"; continue; fi
+      LIBS_OF[$obj]+="$soname=$path "
+      all_paths+=("$path")
+    done < <(ldd_libs "$obj")
+  done
+  all_paths+=("${objects[@]:1}")
+  find_owners "${all_paths[@]}"
+
+  # 1. Libraries the binary links directly: a listed package or the base image.
+  local -A direct=()
+  while read -r soname; do direct[$soname]=1; done < <(needed_sonames "$binary")
+  local entry owner
+  log "dpdk-app ($binary) links:"
+  for entry in ${LIBS_OF[$binary]:-}; do
+    soname=${entry%%=*}; path=${entry#*=}
+    [ -n "${direct[$soname]:-}" ] || continue
+    owner=${OWNER[$path]:-}
+    if [ -z "$owner" ]; then
+      fail "$soname ($path), linked by dpdk-app, belongs to no Debian package; the image cannot provide it"
+    elif in_set "$owner" LISTED; then
+      USED[$owner]=1; log "  $soname  <- $owner (listed)"
+    elif in_set "$owner" BASE; then
+      log "  $soname  <- $owner (base image)"
+    else
+      fail "$soname, linked by dpdk-app, comes from package $owner, which is not listed in $RUNTIME_PACKAGES (add '$owner' there)"
+    fi
+  done
+
+  # 2. Required PMDs: shipped by a listed package.
+  log "PMDs ($dir):"
+  for obj in "${objects[@]:1}"; do
+    owner=${OWNER[$obj]:-}
+    if [ -n "$owner" ] && in_set "$owner" LISTED; then
+      USED[$owner]=1; log "  $(basename "$obj")  <- $owner (listed)"
+    else
+      fail "$(basename "$obj") is shipped by '${owner:-no package}', which is not listed in $RUNTIME_PACKAGES (add it there)"
+    fi
+  done
+
+  # 3. Everything else the binary and the PMDs load: the listed packages, what apt installs with
+  #    them, or the base image.
+  for obj in "${objects[@]}"; do
+    for entry in ${LIBS_OF[$obj]:-}; do
+      soname=${entry%%=*}; path=${entry#*=}
+      owner=${OWNER[$path]:-}
+      if [ -z "$owner" ]; then
+        fail "$(basename "$obj") needs $soname ($path), which belongs to no Debian package"
+      elif ! in_set "$owner" CLOSURE && ! in_set "$owner" BASE; then
+        fail "$(basename "$obj") needs $soname from package $owner, which neither a listed package nor the base image brings in (list '$owner' in $RUNTIME_PACKAGES)"
+      fi
+    done
+  done
+
+  for pkg in "${listed[@]}"; do
+    [ -n "${USED[$pkg]:-}" ] ||
+      log "note: $pkg is listed but dpdk-app does not link it yet and it ships no required PMD (kept for the DPDK layer being written; drop it if that stays so)"
+  done
+  [ "$errors" -eq 0 ] || die "$errors error(s): the runtime image would not run dpdk-app"
+  log "ok: ${#listed[@]} runtime packages cover dpdk-app and ${#REQUIRED_PMDS[@]} PMDs"
+}
+
+# Inside the runtime image (no readelf, no dpkg -S needed): what EAL will do at start works.
+runtime_check() {
+  local binary=${1:?usage: $0 runtime-check BINARY}
+  local pkg dir name file line
+  mapfile -t listed < <(packages)
+  for pkg in "${listed[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      fail "$pkg (from runtime-packages.txt) is not installed in the image"
+  done
+  check_dpdk_version "${listed[@]}"
+  dir=$(pmd_dir)
+  for name in "${REQUIRED_PMDS[@]}"; do
+    pmd_file "$dir" "$name" >/dev/null || fail "PMD $name missing from $dir"
+  done
+  # EAL dlopen()s every driver in the directory: each one must resolve, not just ours.
+  for file in "$binary" "$dir"/*.so*; do
+    [ -e "$file" ] || continue
+    while IFS= read -r line; do
+      fail "$file: $line"
+    done < <(ldd "$file" 2>&1 | grep -E 'not found|not a dynamic' || true)
+  done
+  [ "$errors" -eq 0 ] || die "$errors error(s) in the runtime image"
+  log "ok: runtime image has ${#listed[@]} packages, DPDK $DPDK_SERIES, all libraries and PMDs resolve"
+}
+
+install_binary() { # DIR
+  local src dest
+  src=$(target_dir)/release/$PACKAGE
+  dest=$1/usr/bin/$PACKAGE
+  install -D -m 0755 "$src" "$dest"
+  # Keep the symbol table (backtraces), drop DWARF (profile.release has debug = 1).
+  if command -v objcopy >/dev/null 2>&1; then objcopy --strip-debug "$dest"; fi
+  log "installed $dest ($(du -h "$dest" | cut -f1))"
+}
+
+main() {
+  local cmd=${1:-all}
+  [ $# -eq 0 ] || shift
+  case $cmd in
+    all)
+      local install_dir=""
+      while [ $# -gt 0 ]; do
+        case $1 in
+          --install) [ $# -ge 2 ] || die "--install needs a directory"; install_dir=$2; shift 2 ;;
+          *) die "unknown argument to 'all': $1" ;;
+        esac
+      done
+      build_binary
+      check
+      [ -z "$install_dir" ] || install_binary "$install_dir"
+      ;;
+    binary) build_binary ;;
+    check) check "$@" ;;
+    runtime-check) runtime_check "$@" ;;
+    packages) packages ;;
+    -h | --help | help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//' ;;
+    *) die "unknown command '$cmd' (all, binary, check, runtime-check, packages; --help)" ;;
+  esac
+}
+
+main "$@"
