@@ -20,7 +20,7 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test: lint ## everything CI runs: lint, unit, integration (real DPDK) and manifest tests
+test: lint validate ## everything CI runs: lint, unit, integration (real DPDK) and manifest tests
 	$(CARGO) test --workspace --locked
 
 bench: ## side-by-side benchmarks against the C references
@@ -28,3 +28,94 @@ bench: ## side-by-side benchmarks against the C references
 
 clean: ## remove build outputs
 	$(CARGO) clean
+
+# ---- Container image and Kubernetes (images/, deployment/, docs/kubernetes.md) ----------------------
+# The image name the manifests use: `make validate` fails when deployment/*.yaml disagrees.
+IMAGE_REPO ?= localhost/dpdk-app
+IMAGE_TAG ?= $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' apps/Cargo.toml | head -n1)
+IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
+IMAGE_DEVEL ?= $(IMAGE_REPO)-devel:$(IMAGE_TAG)
+# docker when its daemon answers, else podman, else whichever CLI exists (so its error shows).
+CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
+	elif command -v podman >/dev/null 2>&1; then echo podman; \
+	elif command -v docker >/dev/null 2>&1; then echo docker; fi)
+KUBECTL ?= kubectl
+PYTHON ?= python3
+# DEPLOY_MULTUS=0: the cluster already runs Multus (>= v3.7, thick or thin) with the NAD CRD.
+DEPLOY_MULTUS ?= 1
+K8S_TIMEOUT ?= 180s
+NAD_CRD := crd/network-attachment-definitions.k8s.cni.cncf.io
+NADS := deployment/netAttach-vdpa-vhost-mlx.yaml deployment/netAttach-vdpa-vhost-mlx-1000.yaml \
+	deployment/netAttach-vdpa-vhost-mlx-2000.yaml deployment/netAttach-vdpa-virtio-mlx.yaml
+TRAFFIC_NADS := deployment/netAttach-vdpa-vhost-mlx-1000.yaml deployment/netAttach-vdpa-vhost-mlx-2000.yaml
+
+.PHONY: all images images-devel print-image validate validate-manifests validate-image \
+	deploy undeploy traffic-test traffic-test-clean
+
+all: release images ## release binary and the container image
+
+images: ## build the dpdk-app image (make print-image) with docker or podman; IMAGE_REPO, IMAGE_TAG
+	@engine="$(CONTAINER_ENGINE)"; \
+	if [ -z "$$engine" ]; then \
+	  echo "make images: neither docker nor podman is installed; install one or set CONTAINER_ENGINE=<path>" >&2; \
+	  echo "(without an engine, 'make validate-image' still runs the image's build steps on this host)" >&2; \
+	  exit 1; \
+	fi; \
+	ignore=""; case "$$engine" in *podman*) ignore="--ignorefile images/Containerfile.dockerignore";; esac; \
+	echo "$$engine build $$ignore -f images/Containerfile -t $(IMAGE) ."; \
+	DOCKER_BUILDKIT=1 $$engine build $$ignore -f images/Containerfile -t $(IMAGE) .
+
+images-devel: images ## the devel image (IMAGE_DEVEL): app image + dpdk-testpmd, DPDK tools, debuggers
+	@engine="$(CONTAINER_ENGINE)"; \
+	echo "$$engine build -f images/Containerfile.devel --build-arg APP_IMAGE=$(IMAGE) -t $(IMAGE_DEVEL) images"; \
+	DOCKER_BUILDKIT=1 $$engine build -f images/Containerfile.devel --build-arg APP_IMAGE=$(IMAGE) -t $(IMAGE_DEVEL) images
+
+print-image: ## print the image name the build and the manifests use
+	@echo $(IMAGE)
+
+validate: validate-manifests validate-image ## manifest schemas + consistency (with self-tests) and the image build script
+
+validate-manifests: ## deployment/*.yaml: kubernetes-validate (pinned, .venv), NAD CRD schema, consistency, self-tests
+	$(PYTHON) scripts/validate-manifests.py
+
+validate-image: ## what images/Containerfile runs: release build (--locked) + runtime package check
+	images/build.sh all
+
+deploy: ## install Multus, SR-IOV CNI, device-plugin ConfigMap + DaemonSet and the NADs, in order
+ifeq ($(DEPLOY_MULTUS),1)
+	$(KUBECTL) apply -f deployment/multus-daemonset.yaml
+endif
+	$(KUBECTL) wait --for=condition=Established --timeout=$(K8S_TIMEOUT) $(NAD_CRD)
+	$(KUBECTL) apply -f deployment/sriovcni-vdpa-daemonset.yaml
+	$(KUBECTL) apply -f deployment/configMap-vdpa.yaml
+	$(KUBECTL) apply -f deployment/sriovdp-vdpa-daemonset.yaml
+	$(KUBECTL) apply $(addprefix -f ,$(NADS))
+ifeq ($(DEPLOY_MULTUS),1)
+	$(KUBECTL) -n kube-system rollout status --timeout=$(K8S_TIMEOUT) daemonset/kube-multus-ds
+endif
+	$(KUBECTL) -n kube-system rollout status --timeout=$(K8S_TIMEOUT) daemonset/kube-sriov-cni-ds
+	$(KUBECTL) -n kube-system rollout status --timeout=$(K8S_TIMEOUT) daemonset/kube-sriov-device-plugin
+
+undeploy: traffic-test-clean ## remove what deploy installed (and the sample pods), in reverse order
+	$(KUBECTL) delete --ignore-not-found -f deployment/vdpa-single.yaml
+	if $(KUBECTL) get $(NAD_CRD) >/dev/null 2>&1; then $(KUBECTL) delete --ignore-not-found $(addprefix -f ,$(NADS)); fi
+	$(KUBECTL) delete --ignore-not-found -f deployment/sriovdp-vdpa-daemonset.yaml
+	$(KUBECTL) delete --ignore-not-found -f deployment/configMap-vdpa.yaml
+	$(KUBECTL) delete --ignore-not-found -f deployment/sriovcni-vdpa-daemonset.yaml
+ifeq ($(DEPLOY_MULTUS),1)
+	$(KUBECTL) -n kube-system delete --ignore-not-found daemonset/kube-multus-ds
+	$(KUBECTL) delete --ignore-not-found -f deployment/multus-daemonset.yaml
+endif
+
+traffic-test: ## start the generator/sink pods (after make deploy, nodes labelled, image loaded)
+	@for role in gen sink; do \
+	  $(KUBECTL) get nodes -l vdpa-test-role-$$role=true -o name | grep -q . || { \
+	    echo "make traffic-test: no node is labelled vdpa-test-role-$$role=true; run: kubectl label node <node> vdpa-test-role-$$role=true" >&2; exit 1; }; \
+	done
+	$(KUBECTL) apply $(addprefix -f ,$(TRAFFIC_NADS))
+	$(KUBECTL) set image --local -o yaml -f deployment/vdpa-dpdk-traffic-test.yaml '*=$(IMAGE)' | $(KUBECTL) apply -f -
+	$(KUBECTL) wait --for=condition=Ready --timeout=$(K8S_TIMEOUT) pod/vdpa-pod-gen pod/vdpa-pod-sink
+	@echo "traffic test running: kubectl logs -f vdpa-pod-gen; kubectl logs -f vdpa-pod-sink; stop it with make traffic-test-clean"
+
+traffic-test-clean: ## delete the generator/sink pods (the NADs stay until make undeploy)
+	$(KUBECTL) delete --ignore-not-found -f deployment/vdpa-dpdk-traffic-test.yaml
