@@ -32,7 +32,10 @@ clean: ## remove build outputs
 # ---- Container image and Kubernetes (images/, deployment/, docs/kubernetes.md) ----------------------
 # The image name the manifests use: `make validate` fails when deployment/*.yaml disagrees.
 IMAGE_REPO ?= localhost/dpdk-app
-IMAGE_TAG ?= $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' apps/Cargo.toml | head -n1)
+# The tag is dpdk-app's crate version (apps/Cargo.toml, or the workspace's when it inherits it).
+IMAGE_TAG ?= $(shell v=$$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' apps/Cargo.toml | head -n1); \
+	[ -n "$$v" ] || v=$$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1); \
+	echo "$${v:-dev}")
 IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
 IMAGE_DEVEL ?= $(IMAGE_REPO)-devel:$(IMAGE_TAG)
 # docker when its daemon answers, else podman, else whichever CLI exists (so its error shows).
