@@ -105,6 +105,25 @@ pub fn shell_split(input: &str) -> Result<Vec<String>, ShellSplitError> {
     Ok(words)
 }
 
+/// Quotes `word` for a POSIX shell when it needs it (the inverse of [`shell_split`]).
+pub fn shell_quote(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,@%+^".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// A command line that a POSIX shell splits back into `words`.
+pub fn shell_join(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,6 +157,24 @@ mod tests {
             s(&["a b", r#"c "d" \n"#, "e f", ""])
         );
         assert_eq!(shell_split("").unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn quoting_round_trips() {
+        let words = s(&[
+            "--config=(0,0,1),(1,0,1)",
+            "plain",
+            "",
+            "it's",
+            "a b",
+            "--vdev=virtio_user0,path=/dev/vhost-vdpa-0",
+        ]);
+        let line = shell_join(&words);
+        assert_eq!(shell_split(&line).unwrap(), words);
+        assert!(
+            line.contains(" plain ")
+                && line.contains(" --vdev=virtio_user0,path=/dev/vhost-vdpa-0")
+        );
     }
 
     #[test]
