@@ -7,17 +7,18 @@
 set -euo pipefail
 
 PACKAGES=(
-  # DPDK 22.11 LTS: headers + pkg-config file, runtime libraries and PMDs, dpdk-testpmd,
-  # and the C example sources (l2fwd, l3fwd) our correctness tests and benchmarks compare against.
-  libdpdk-dev dpdk dpdk-doc
+  # DPDK 22.11 LTS: headers + pkg-config file, runtime libraries and PMDs, the C example
+  # sources (l2fwd, l3fwd; dpdk-doc) and dpdk-testpmd (dpdk-dev), which our tests and
+  # benchmarks use as peers and references.
+  libdpdk-dev dpdk dpdk-doc dpdk-dev
   # dpdk-sys build: pkg-config finds libdpdk, bindgen needs libclang.
   pkg-config clang libclang-dev
   # Building the C reference examples with `make` against the installed libdpdk.
   make gcc
   # Python for manifest validation (kubernetes-validate from PyPI, pinned in scripts/).
   python3 python3-venv python3-pip
-  # Process and socket inspection used by tests and the demo.
-  procps iproute2
+  # Process and socket inspection used by tests and the demo; flock serialises DPDK runs.
+  procps iproute2 util-linux
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
