@@ -44,7 +44,7 @@ pub use error::{EalError, Errno, LcoreError, LpmError, MempoolError, PortError};
 pub use lcore::{current_lcore, LcoreJoinHandle};
 pub use lpm::{Lpm, Lpm6};
 pub use mac::{MacAddr, MacAddrParseError};
-pub use mbuf::Mbuf;
+pub use mbuf::{ptype, Mbuf};
 pub use mempool::Mempool;
 pub use port::{
     offload, Link, Port, PortBuilder, PortInfo, PortStats, RxQueue, StartedPort, TxQueue,

@@ -5,6 +5,31 @@ use std::ptr::NonNull;
 
 use dpdk_sys::rte_mbuf;
 
+/// Packet type values (`RTE_PTYPE_*`) as found in [`Mbuf::packet_type`] and reported by
+/// [`Port::supported_ptypes`](crate::Port::supported_ptypes).
+pub mod ptype {
+    macro_rules! ptypes {
+        ($($name:ident = $sys:ident;)*) => {
+            $(pub const $name: u32 = dpdk_sys::$sys;)*
+        };
+    }
+    ptypes! {
+        UNKNOWN = RTE_PTYPE_UNKNOWN;
+        L2_ETHER = RTE_PTYPE_L2_ETHER;
+        L3_IPV4 = RTE_PTYPE_L3_IPV4;
+        L3_IPV4_EXT = RTE_PTYPE_L3_IPV4_EXT;
+        L3_IPV4_EXT_UNKNOWN = RTE_PTYPE_L3_IPV4_EXT_UNKNOWN;
+        L3_IPV6 = RTE_PTYPE_L3_IPV6;
+        L3_IPV6_EXT = RTE_PTYPE_L3_IPV6_EXT;
+        L3_IPV6_EXT_UNKNOWN = RTE_PTYPE_L3_IPV6_EXT_UNKNOWN;
+        L3_MASK = RTE_PTYPE_L3_MASK;
+        L4_TCP = RTE_PTYPE_L4_TCP;
+        L4_UDP = RTE_PTYPE_L4_UDP;
+        L4_MASK = RTE_PTYPE_L4_MASK;
+        ALL_MASK = RTE_PTYPE_ALL_MASK;
+    }
+}
+
 /// An owned DPDK packet buffer (`struct rte_mbuf`), possibly a chain of segments.
 ///
 /// It is freed back to its mempool exactly once, when dropped (or handed to a PMD by

@@ -455,6 +455,25 @@ impl Port {
         n > 0
     }
 
+    /// The packet types among `mask` (`dpdk::ptype::*`) the PMD reports it can classify, as
+    /// `rte_eth_dev_get_supported_ptypes` lists them. Empty when the PMD does not parse at all.
+    pub fn supported_ptypes(&self, mask: u32) -> Vec<u32> {
+        // SAFETY: valid port; with a NULL array and size 0 the call only counts.
+        let n = unsafe {
+            dpdk_sys::rte_eth_dev_get_supported_ptypes(self.id(), mask, std::ptr::null_mut(), 0)
+        };
+        if n <= 0 {
+            return Vec::new();
+        }
+        let mut ptypes = vec![0u32; n as usize];
+        // SAFETY: valid port and an array of exactly `n` writable entries, as announced.
+        let got = unsafe {
+            dpdk_sys::rte_eth_dev_get_supported_ptypes(self.id(), mask, ptypes.as_mut_ptr(), n)
+        };
+        ptypes.truncate(got.max(0) as usize);
+        ptypes
+    }
+
     /// Basic counters.
     pub fn stats(&self) -> Result<PortStats, PortError> {
         // SAFETY: plain old data; zero is a valid value that the call overwrites.

@@ -181,6 +181,10 @@ fn child() {
         "ring port link is up after start"
     );
     port.set_promiscuous(true).expect("promiscuous");
+    assert!(
+        port.supported_ptypes(dpdk::ptype::ALL_MASK).is_empty() && !port.parses_ptypes(u32::MAX),
+        "net_ring classifies no packet types"
+    );
     let (mut rx, mut tx) = (started.rx.remove(0), started.tx.remove(0));
     assert_eq!((rx.port(), rx.id(), tx.port(), tx.id()), (0, 0, 0, 0));
     ok("port-start");
