@@ -14,3 +14,4 @@ pub mod relay;
 pub mod runopts;
 pub mod signal;
 pub mod stats;
+pub mod testpmd;

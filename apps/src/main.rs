@@ -22,6 +22,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "EAL_ARGS")]
         _args: Vec<String>,
     },
+    /// DPDK 22.11's testpmd (non-interactive): io, mac, macswap, rxonly, txonly, flowgen and
+    /// icmpecho with testpmd's statistics, plus loss/latency probes and JSON. Usage:
+    /// dpdk-app testpmd [EAL args] -- [testpmd args] (--help)
+    #[command(disable_help_flag = true)]
+    Testpmd {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
+    },
     /// The vhost-user switch that stands in for the vDPA NIC on one machine (demo, pod
     /// simulation). Usage: dpdk-app relay [EAL args] -- --segment NAME=PORTS ... (--help)
     #[command(disable_help_flag = true)]
@@ -40,6 +48,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
+        Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }
 }
 

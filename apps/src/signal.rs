@@ -42,6 +42,14 @@ impl Stop {
     /// Sets the flag on SIGINT, SIGTERM or SIGHUP, printing what the C apps print
     /// (`Signal 15 received, preparing to exit...`). A second signal exits at once.
     pub fn on_signals(&self) -> std::io::Result<()> {
+        self.on_signals_announced(|sig| {
+            println!("\n\nSignal {sig} received, preparing to exit...")
+        })
+    }
+
+    /// Like [`on_signals`](Self::on_signals), with `announce` saying what to print (Debian's
+    /// testpmd 22.11 prints nothing on stdout, for instance).
+    pub fn on_signals_announced(&self, announce: fn(i32)) -> std::io::Result<()> {
         let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])?;
         let stop = self.clone();
         std::thread::Builder::new()
@@ -52,7 +60,7 @@ impl Stop {
                         eprintln!("Signal {sig} received again, exiting now");
                         std::process::exit(128 + sig);
                     }
-                    println!("\n\nSignal {sig} received, preparing to exit...");
+                    announce(sig);
                     stop.set();
                 }
             })?;

@@ -368,9 +368,11 @@ pub struct Port {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Link {
     pub up: bool,
-    /// Mbit/s; 0 when unknown.
+    /// Mbit/s; 0 when none, `u32::MAX` when the PMD cannot tell (virtio).
     pub speed_mbps: u32,
     pub full_duplex: bool,
+    /// Whether the link negotiated its speed (`RTE_ETH_LINK_AUTONEG`).
+    pub autoneg: bool,
 }
 
 /// Basic counters of a port (`rte_eth_stats`).
@@ -420,7 +422,29 @@ impl Port {
             up: link.link_status() != 0,
             speed_mbps: link.link_speed,
             full_duplex: link.link_duplex() != 0,
+            autoneg: link.link_autoneg() != 0,
         })
+    }
+
+    /// The link, without waiting, in DPDK's words (`rte_eth_link_to_str`): `Link down` or
+    /// `Link up at 10 Gbps FDX Autoneg`, as testpmd prints it.
+    pub fn link_text(&self) -> Result<String, PortError> {
+        let mut link = dpdk_sys::rte_eth_link::default();
+        // SAFETY: valid port, writable link struct.
+        let ret = unsafe { dpdk_sys::rte_eth_link_get_nowait(self.id(), &mut link) };
+        if ret != 0 {
+            return Err(PortError::call(self.id(), "rte_eth_link_get_nowait", ret));
+        }
+        let mut buf = [0 as std::ffi::c_char; dpdk_sys::RTE_ETH_LINK_MAX_STR_LEN as usize];
+        // SAFETY: a writable buffer of the announced size and an initialised link struct.
+        let ret = unsafe { dpdk_sys::rte_eth_link_to_str(buf.as_mut_ptr(), buf.len(), &link) };
+        if ret < 0 {
+            return Err(PortError::call(self.id(), "rte_eth_link_to_str", ret));
+        }
+        // SAFETY: on success the buffer holds a NUL-terminated string (snprintf semantics).
+        Ok(unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned())
     }
 
     /// Enables or disables promiscuous mode. `Ok(false)` when the device does not support it

@@ -1,0 +1,600 @@
+//! Probes: what generated packets carry after their UDP header so that receivers can count loss,
+//! reordering and duplicates exactly and measure latency.
+//!
+//! Layout (18 bytes, little-endian, so a 60-byte flowgen frame still has room):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..4 | magic `A5 0F 7E 57` |
+//! | 4..6 | stream id (the sender's stream index) |
+//! | 6..10 | sequence number, per stream, consecutive over packets the PMD accepted |
+//! | 10..12 | clock id: a hash of the sender host's boot id |
+//! | 12..18 | low 48 bits of the sender's TSC, taken once per burst |
+//!
+//! Receivers key streams by (RX port, stream id). Loss is judged on the whole sequence: a
+//! stream's `lost` is the span of sequence numbers seen minus the distinct packets received,
+//! so late packets fill their gap (they count as `reordered`, not lost) and the figures of
+//! several lcores receiving the same stream (RSS) add up. Duplicates are recognised within a
+//! window of [`WINDOW`] sequence numbers; older arrivals cannot be told from duplicates and
+//! count as reordered. Packets lost after the last one received are visible only against the
+//! sender's `sent` count.
+//!
+//! Latency is recorded only when the probe's clock id is ours (same host, hence the same
+//! invariant TSC); a sample above one second is counted as out of range instead (a sender on
+//! another host whose boot id hashes alike, or a stale probe).
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::template::PROBE_OFF;
+
+pub const LEN: usize = 18;
+const MAGIC: [u8; 4] = [0xA5, 0x0F, 0x7E, 0x57];
+const TSC_MASK: u64 = (1 << 48) - 1;
+/// Sequence numbers behind the highest one seen that are checked for duplicates.
+pub const WINDOW: u64 = 1024;
+/// Stream ids a receiver tracks per port (ids at or above are counted as unknown).
+pub const MAX_STREAMS: usize = 1024;
+
+/// A decoded probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub stream: u16,
+    pub seq: u32,
+    pub clock: u16,
+    pub tsc: u64,
+}
+
+/// Writes the constant part of a probe (magic, stream, clock) at the start of `buf`.
+pub fn write_header(buf: &mut [u8], stream: u16, clock: u16) {
+    buf[0..4].copy_from_slice(&MAGIC);
+    buf[4..6].copy_from_slice(&stream.to_le_bytes());
+    buf[10..12].copy_from_slice(&clock.to_le_bytes());
+}
+
+/// Writes the per-packet part of a probe (sequence number, TSC) at the start of `buf`.
+#[inline]
+pub fn stamp(buf: &mut [u8], seq: u32, tsc: u64) {
+    buf[6..10].copy_from_slice(&seq.to_le_bytes());
+    buf[12..18].copy_from_slice(&tsc.to_le_bytes()[..6]);
+}
+
+/// The probe in an untagged Ethernet/IPv4 (no options)/UDP frame, if there is one.
+#[inline]
+pub fn decode(frame: &[u8]) -> Option<Probe> {
+    let p = frame.get(PROBE_OFF..PROBE_OFF + LEN)?;
+    if frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45 || frame[23] != 17 {
+        return None;
+    }
+    if p[0..4] != MAGIC {
+        return None;
+    }
+    let mut tsc = [0u8; 8];
+    tsc[..6].copy_from_slice(&p[12..18]);
+    Some(Probe {
+        stream: u16::from_le_bytes([p[4], p[5]]),
+        seq: u32::from_le_bytes([p[6], p[7], p[8], p[9]]),
+        clock: u16::from_le_bytes([p[10], p[11]]),
+        tsc: u64::from_le_bytes(tsc),
+    })
+}
+
+/// This host's clock id: FNV-1a of the kernel's boot id, folded to 16 bits. Processes (and
+/// containers) on one host share it, and the TSC with it.
+pub fn clock_id() -> u16 {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
+    let mut h: u32 = 0x811c_9dc5;
+    for b in boot.trim().bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    (h ^ (h >> 16)) as u16
+}
+
+/// Counters of one received stream. `first`/`highest` are sequence numbers extended to 64
+/// bits (starting at 2^32 + the first one seen), so wrap-around and merging work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RxCounts {
+    pub received: u64,
+    pub duplicated: u64,
+    pub reordered: u64,
+    pub first: u64,
+    pub highest: u64,
+    /// Probes whose clock id is not ours (no latency).
+    pub foreign_clock: u64,
+    /// Latency samples over the sanity bound.
+    pub out_of_range: u64,
+}
+
+impl RxCounts {
+    /// Adds another receiver's view of the same stream.
+    pub fn merge(&mut self, o: &RxCounts) {
+        if o.received == 0 {
+            return;
+        }
+        if self.received == 0 {
+            *self = *o;
+            return;
+        }
+        self.first = self.first.min(o.first);
+        self.highest = self.highest.max(o.highest);
+        self.received += o.received;
+        self.duplicated += o.duplicated;
+        self.reordered += o.reordered;
+        self.foreign_clock += o.foreign_clock;
+        self.out_of_range += o.out_of_range;
+    }
+
+    /// Sequence numbers missing between the first and the highest seen.
+    pub fn lost(&self) -> u64 {
+        if self.received == 0 {
+            return 0;
+        }
+        let span = self.highest - self.first + 1;
+        span.saturating_sub(self.received - self.duplicated)
+    }
+}
+
+/// One stream as one lcore sees it.
+#[derive(Debug, Clone)]
+pub struct StreamRx {
+    pub port: u16,
+    pub stream: u16,
+    pub counts: RxCounts,
+    /// Bit `s % WINDOW` set: sequence number `s` (within WINDOW of `highest`) was received.
+    seen: [u64; (WINDOW / 64) as usize],
+    /// Latency in TSC ticks.
+    pub latency: Histogram<u64>,
+}
+
+impl StreamRx {
+    fn new(port: u16, stream: u16, max_ticks: u64) -> Self {
+        StreamRx {
+            port,
+            stream,
+            counts: RxCounts::default(),
+            seen: [0; (WINDOW / 64) as usize],
+            latency: Histogram::new_with_bounds(1, max_ticks.max(2), 3)
+                .expect("valid histogram bounds"),
+        }
+    }
+
+    #[inline]
+    fn bit(&mut self, seq: u64) -> (&mut u64, u64) {
+        let i = seq % WINDOW;
+        (&mut self.seen[(i / 64) as usize], 1 << (i % 64))
+    }
+
+    /// Accounts for sequence number `seq32`.
+    #[inline]
+    pub fn observe(&mut self, seq32: u32) {
+        self.counts.received += 1;
+        if self.counts.received == 1 {
+            let seq = (1u64 << 32) + u64::from(seq32);
+            self.counts.first = seq;
+            self.counts.highest = seq;
+            let (w, b) = self.bit(seq);
+            *w |= b;
+            return;
+        }
+        let highest = self.counts.highest;
+        let diff = seq32.wrapping_sub(highest as u32) as i32;
+        if diff > 0 {
+            let new = highest + diff as u64;
+            self.counts.highest = new;
+            if diff as u64 >= WINDOW {
+                self.seen = [0; (WINDOW / 64) as usize];
+            } else {
+                for s in highest + 1..new {
+                    let (w, b) = self.bit(s);
+                    *w &= !b;
+                }
+            }
+            let (w, b) = self.bit(new);
+            *w |= b;
+            return;
+        }
+        let back = u64::from(diff.unsigned_abs());
+        if back >= WINDOW || back > highest - (1 << 32) {
+            // Too old to check against the window: assume a late packet.
+            self.counts.reordered += 1;
+            return;
+        }
+        let seq = highest - back;
+        let (w, b) = self.bit(seq);
+        if *w & b != 0 {
+            self.counts.duplicated += 1;
+        } else {
+            *w |= b;
+            self.counts.reordered += 1;
+            self.counts.first = self.counts.first.min(seq);
+        }
+    }
+}
+
+/// What one receiving lcore knows about probes.
+#[derive(Debug)]
+pub struct ProbeRx {
+    clock: u16,
+    latency: bool,
+    max_ticks: u64,
+    /// `(port << 10 | stream)` -> index in `streams` + 1.
+    index: Vec<u32>,
+    pub streams: Vec<StreamRx>,
+    /// Probes with a stream id we do not track.
+    pub unknown: u64,
+}
+
+impl ProbeRx {
+    /// `hz`: TSC frequency (latency above one second is out of range).
+    pub fn new(clock: u16, latency: bool, hz: u64) -> Self {
+        ProbeRx {
+            clock,
+            latency,
+            max_ticks: hz,
+            index: vec![0; super::options::MAX_PORTS * MAX_STREAMS],
+            streams: Vec::new(),
+            unknown: 0,
+        }
+    }
+
+    /// Accounts for one received frame (no-op without a probe). `now`: the TSC at receive.
+    #[inline]
+    pub fn observe(&mut self, port: u16, frame: &[u8], now: u64) {
+        let Some(p) = decode(frame) else { return };
+        let stream = usize::from(p.stream);
+        if stream >= MAX_STREAMS || usize::from(port) >= super::options::MAX_PORTS {
+            self.unknown += 1;
+            return;
+        }
+        let key = usize::from(port) * MAX_STREAMS + stream;
+        let slot = match self.index[key] {
+            0 => {
+                // A new stream: a control-path event, the only allocation here.
+                self.streams
+                    .push(StreamRx::new(port, p.stream, self.max_ticks));
+                self.index[key] = self.streams.len() as u32;
+                self.streams.len() - 1
+            }
+            n => n as usize - 1,
+        };
+        let s = &mut self.streams[slot];
+        s.observe(p.seq);
+        if p.clock != self.clock {
+            s.counts.foreign_clock += 1;
+        } else if self.latency {
+            let ticks = now.wrapping_sub(p.tsc) & TSC_MASK;
+            if ticks <= self.max_ticks {
+                s.latency.saturating_record(ticks);
+            } else {
+                s.counts.out_of_range += 1;
+            }
+        }
+    }
+
+    /// Copies the current state into `snap` (reusing its allocations).
+    pub fn snapshot_into(&self, snap: &mut Vec<StreamRx>) {
+        snap.truncate(self.streams.len());
+        for (i, s) in self.streams.iter().enumerate() {
+            match snap.get_mut(i) {
+                Some(d) => {
+                    d.port = s.port;
+                    d.stream = s.stream;
+                    d.counts = s.counts;
+                    d.latency.reset();
+                    d.latency.add(&s.latency).expect("same bounds");
+                }
+                None => snap.push(s.clone()),
+            }
+        }
+    }
+}
+
+/// Latency percentiles in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Latency {
+    pub samples: u64,
+    pub p50: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl Latency {
+    fn of(h: &Histogram<u64>, hz: u64) -> Option<Self> {
+        if h.is_empty() || hz == 0 {
+            return None;
+        }
+        let ns = |ticks: u64| (u128::from(ticks) * 1_000_000_000 / u128::from(hz)) as u64;
+        Some(Latency {
+            samples: h.len(),
+            p50: ns(h.value_at_quantile(0.5)),
+            p99: ns(h.value_at_quantile(0.99)),
+            p999: ns(h.value_at_quantile(0.999)),
+            max: ns(h.max()),
+        })
+    }
+}
+
+/// One stream in a report: what this process sent on it and/or received of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    pub stream: u16,
+    /// TX port for a sent stream, RX port for a received one.
+    pub port: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<u64>,
+    pub received: u64,
+    pub lost: u64,
+    pub reordered: u64,
+    pub duplicated: u64,
+    pub latency_ns: Option<Latency>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub foreign_clock: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub latency_out_of_range: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Totals over all streams.
+#[derive(Debug, Clone, Serialize)]
+pub struct TotalsReport {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent: Option<u64>,
+    pub received: u64,
+    pub lost: u64,
+    pub reordered: u64,
+    pub duplicated: u64,
+    pub latency_ns: Option<Latency>,
+}
+
+/// The `probe` object of a report.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    pub clock_id: u16,
+    pub streams: Vec<StreamReport>,
+    pub totals: TotalsReport,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unknown_streams: u64,
+}
+
+/// One (port, stream) of an [`Aggregate`].
+#[derive(Debug)]
+struct Entry {
+    port: u16,
+    stream: u16,
+    sent: Option<u64>,
+    counts: RxCounts,
+    latency: Option<Histogram<u64>>,
+}
+
+/// Builds reports from what senders sent and what receiving lcores saw.
+#[derive(Debug)]
+pub struct Aggregate {
+    hz: u64,
+    entries: Vec<Entry>,
+    unknown: u64,
+}
+
+impl Aggregate {
+    pub fn new(hz: u64) -> Self {
+        Aggregate {
+            hz,
+            entries: Vec::new(),
+            unknown: 0,
+        }
+    }
+
+    fn entry(&mut self, port: u16, stream: u16) -> &mut Entry {
+        let i = match self
+            .entries
+            .iter()
+            .position(|e| e.port == port && e.stream == stream)
+        {
+            Some(i) => i,
+            None => {
+                self.entries.push(Entry {
+                    port,
+                    stream,
+                    sent: None,
+                    counts: RxCounts::default(),
+                    latency: None,
+                });
+                self.entries.len() - 1
+            }
+        };
+        &mut self.entries[i]
+    }
+
+    /// A stream this process sent `sent` probes on, out of `port`.
+    pub fn add_sent(&mut self, port: u16, stream: u16, sent: u64) {
+        let e = self.entry(port, stream);
+        e.sent = Some(e.sent.unwrap_or(0) + sent);
+    }
+
+    /// One lcore's view of received streams.
+    pub fn add_received(&mut self, streams: &[StreamRx], unknown: u64) {
+        self.unknown += unknown;
+        for s in streams {
+            let e = self.entry(s.port, s.stream);
+            e.counts.merge(&s.counts);
+            match &mut e.latency {
+                Some(h) => h.add(&s.latency).expect("same bounds"),
+                None => e.latency = Some(s.latency.clone()),
+            }
+        }
+    }
+
+    pub fn report(&mut self, clock_id: u16) -> ProbeReport {
+        self.entries.sort_by_key(|e| (e.stream, e.port));
+        let mut total_hist: Option<Histogram<u64>> = None;
+        let mut totals = TotalsReport {
+            sent: None,
+            received: 0,
+            lost: 0,
+            reordered: 0,
+            duplicated: 0,
+            latency_ns: None,
+        };
+        let mut streams = Vec::with_capacity(self.entries.len());
+        for e in &self.entries {
+            let (counts, hist) = (&e.counts, &e.latency);
+            if let Some(s) = e.sent {
+                totals.sent = Some(totals.sent.unwrap_or(0) + s);
+            }
+            totals.received += counts.received;
+            totals.lost += counts.lost();
+            totals.reordered += counts.reordered;
+            totals.duplicated += counts.duplicated;
+            if let Some(h) = hist {
+                match &mut total_hist {
+                    Some(t) => t.add(h).expect("same bounds"),
+                    None => total_hist = Some(h.clone()),
+                }
+            }
+            streams.push(StreamReport {
+                stream: e.stream,
+                port: e.port,
+                sent: e.sent,
+                received: counts.received,
+                lost: counts.lost(),
+                reordered: counts.reordered,
+                duplicated: counts.duplicated,
+                latency_ns: hist.as_ref().and_then(|h| Latency::of(h, self.hz)),
+                foreign_clock: counts.foreign_clock,
+                latency_out_of_range: counts.out_of_range,
+            });
+        }
+        totals.latency_ns = total_hist.as_ref().and_then(|h| Latency::of(h, self.hz));
+        ProbeReport {
+            clock_id,
+            streams,
+            totals,
+            unknown_streams: self.unknown,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(stream: u16, seq: u32, clock: u16, tsc: u64) -> Vec<u8> {
+        let mut f = vec![0u8; 64];
+        f[12] = 0x08;
+        f[14] = 0x45;
+        f[23] = 17;
+        write_header(&mut f[PROBE_OFF..], stream, clock);
+        stamp(&mut f[PROBE_OFF..], seq, tsc);
+        f
+    }
+
+    fn counts(seqs: &[u32]) -> RxCounts {
+        let mut s = StreamRx::new(0, 0, 1000);
+        for &q in seqs {
+            s.observe(q);
+        }
+        s.counts
+    }
+
+    #[test]
+    fn encode_decode_roundtrip() {
+        let f = frame(513, 0xdead_beef, 0x1234, 0xffff_0123_4567_89ab);
+        assert_eq!(
+            decode(&f),
+            Some(Probe {
+                stream: 513,
+                seq: 0xdead_beef,
+                clock: 0x1234,
+                tsc: 0x0123_4567_89ab
+            })
+        );
+        assert_eq!(decode(&f[..59]), None, "too short");
+        let mut not_udp = f.clone();
+        not_udp[23] = 6;
+        assert_eq!(decode(&not_udp), None);
+        let mut no_magic = f;
+        no_magic[PROBE_OFF] ^= 1;
+        assert_eq!(decode(&no_magic), None);
+    }
+
+    #[test]
+    fn in_order_gaps_reorder_and_duplicates() {
+        let c = counts(&[0, 1, 2, 3]);
+        assert_eq!(
+            (c.received, c.lost(), c.reordered, c.duplicated),
+            (4, 0, 0, 0)
+        );
+        // 2 and 5 missing.
+        let c = counts(&[0, 1, 3, 4, 6]);
+        assert_eq!((c.lost(), c.reordered), (2, 0));
+        // 2 arrives late: reordered, not lost.
+        let c = counts(&[0, 1, 3, 2, 4]);
+        assert_eq!((c.lost(), c.reordered, c.duplicated), (0, 1, 0));
+        // 3 twice, 1 twice.
+        let c = counts(&[0, 1, 2, 3, 3, 1, 4]);
+        assert_eq!(
+            (c.received, c.lost(), c.reordered, c.duplicated),
+            (7, 0, 0, 2)
+        );
+        // A late packet older than the start extends the span without counting as loss.
+        let c = counts(&[5, 6, 4, 7]);
+        assert_eq!((c.lost(), c.reordered), (0, 1));
+    }
+
+    #[test]
+    fn gaps_clear_the_window_and_sequence_wraps() {
+        // A big jump forgets the window: an old packet is then taken for a late one (here a
+        // duplicate of 1, so the 4998 missing packets show as 4997 lost).
+        let c = counts(&[0, 1, 5000, 1]);
+        assert_eq!((c.lost(), c.reordered, c.duplicated), (4997, 1, 0));
+        let c = counts(&[u32::MAX - 1, u32::MAX, 0, 1]);
+        assert_eq!((c.received, c.lost(), c.reordered), (4, 0, 0));
+        let c = counts(&[u32::MAX, 1]);
+        assert_eq!(c.lost(), 1);
+    }
+
+    #[test]
+    fn views_of_several_lcores_merge() {
+        // One stream spread over two queues polled by two lcores (RSS): even and odd seqs.
+        let mut a = counts(&[0, 2, 4, 6]);
+        let b = counts(&[1, 3, 7]);
+        a.merge(&b);
+        assert_eq!((a.received, a.lost()), (7, 1));
+    }
+
+    #[test]
+    fn receiver_keys_by_port_and_stream_and_checks_the_clock() {
+        let mut rx = ProbeRx::new(7, true, 1_000_000);
+        rx.observe(0, &frame(1, 0, 7, 100), 350);
+        rx.observe(0, &frame(1, 1, 7, 100), 2_000_000); // beyond a second: out of range
+        rx.observe(1, &frame(1, 0, 8, 100), 350); // other clock
+        rx.observe(0, &[0u8; 64], 0); // no probe
+        assert_eq!(rx.streams.len(), 2);
+        let s = &rx.streams[0];
+        assert_eq!((s.port, s.stream, s.counts.received), (0, 1, 2));
+        assert_eq!((s.latency.len(), s.counts.out_of_range), (1, 1));
+        assert_eq!(s.latency.max(), 250);
+        assert_eq!(rx.streams[1].counts.foreign_clock, 1);
+
+        let mut snap = Vec::new();
+        rx.snapshot_into(&mut snap);
+        rx.snapshot_into(&mut snap);
+        let mut agg = Aggregate::new(1_000_000);
+        agg.add_sent(0, 1, 3);
+        agg.add_received(&snap, 0);
+        let r = agg.report(7);
+        assert_eq!(r.streams.len(), 2);
+        assert_eq!(r.streams[0].sent, Some(3));
+        assert_eq!(r.streams[0].received, 2);
+        let lat = r.streams[0].latency_ns.unwrap();
+        assert_eq!(lat.samples, 1);
+        assert!((249_000..=251_000).contains(&lat.max), "{lat:?}");
+        assert_eq!((r.totals.sent, r.totals.received), (Some(3), 3));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["streams"][1]["latency_ns"], serde_json::Value::Null);
+        assert_eq!(json["streams"][1]["foreign_clock"], 1);
+    }
+}

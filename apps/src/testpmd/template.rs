@@ -1,0 +1,218 @@
+//! The packets txonly and flowgen send, built once per stream and patched per packet, byte for
+//! byte as testpmd 22.11 builds them (txonly.c, flowgen.c): Ethernet/IPv4/UDP, IP header
+//! checksum in software, UDP checksum 0, IP id 0, TTL 64. Where testpmd leaves the payload as
+//! whatever the mbuf held, we write zeros and the probe.
+
+use std::net::Ipv4Addr;
+
+use dpdk::MacAddr;
+
+use super::probe;
+use crate::packet::{checksum, ether, ipv4, udp};
+
+const IP_OFF: usize = ether::HEADER_LEN;
+const UDP_OFF: usize = IP_OFF + ipv4::HEADER_LEN;
+/// Where the probe sits: right after the UDP header of an untagged IPv4 packet.
+pub const PROBE_OFF: usize = UDP_OFF + udp::HEADER_LEN;
+
+/// One stream's packet, patched in place before each copy into an mbuf.
+#[derive(Debug, Clone)]
+pub struct Template {
+    bytes: Vec<u8>,
+    /// Whether the packet is long enough for a probe and probes are on.
+    probe: bool,
+}
+
+/// The addresses and ports of a template.
+#[derive(Debug, Clone, Copy)]
+pub struct Addresses {
+    pub src_mac: MacAddr,
+    pub dst_mac: MacAddr,
+    pub src_ip: Ipv4Addr,
+    pub dst_ip: Ipv4Addr,
+    pub src_port: u16,
+    pub dst_port: u16,
+}
+
+impl Template {
+    /// testpmd txonly: `len` bytes (sum of `--txpkts`), src MAC = TX port, dst = its peer.
+    pub fn txonly(addrs: Addresses, len: usize, probe: Option<(u16, u16)>) -> Self {
+        Self::build(addrs, len, probe)
+    }
+
+    /// testpmd flowgen: fixed MACs 00:01:02:03:04:00 -> :01, 10.254.0.0 -> 10.253.0.0 (+ flow),
+    /// UDP 1000 -> 1001, and `txpkts - 4` bytes ("Adjust FCS").
+    pub fn flowgen(txpkts_len: usize, probe: Option<(u16, u16)>) -> Self {
+        let addrs = Addresses {
+            src_mac: MacAddr([0, 1, 2, 3, 4, 0]),
+            dst_mac: MacAddr([0, 1, 2, 3, 4, 1]),
+            src_ip: Ipv4Addr::new(10, 254, 0, 0),
+            dst_ip: Ipv4Addr::new(10, 253, 0, 0),
+            src_port: 1000,
+            dst_port: 1001,
+        };
+        Self::build(addrs, txpkts_len.saturating_sub(4).max(PROBE_OFF), probe)
+    }
+
+    /// `probe`: (stream id, clock id) to stamp, if probes are on.
+    fn build(a: Addresses, len: usize, probe: Option<(u16, u16)>) -> Self {
+        let mut bytes = vec![0u8; len.max(PROBE_OFF)];
+        let mut eth = ether::Frame::new_checked(&mut bytes[..]).expect("len >= 42");
+        eth.set_dst(a.dst_mac);
+        eth.set_src(a.src_mac);
+        eth.set_ethertype(ether::ethertype::IPV4);
+        let mut ip = ipv4::Packet::new_checked(&mut bytes[IP_OFF..]).expect("len >= 42");
+        ip.set_version_ihl(0x45);
+        ip.set_total_len((len - IP_OFF) as u16);
+        ip.set_ttl(64);
+        ip.set_protocol(ipv4::protocol::UDP);
+        ip.set_src(a.src_ip);
+        ip.set_dst(a.dst_ip);
+        ip.fill_checksum();
+        let mut u = udp::Datagram::new_checked(&mut bytes[UDP_OFF..]).expect("len >= 42");
+        u.set_src_port(a.src_port);
+        u.set_dst_port(a.dst_port);
+        u.set_len((len - UDP_OFF) as u16);
+        let probe = match probe {
+            Some((stream, clock)) if len >= PROBE_OFF + probe::LEN => {
+                probe::write_header(&mut bytes[PROBE_OFF..], stream, clock);
+                true
+            }
+            _ => false,
+        };
+        Template { bytes, probe }
+    }
+
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether packets from this template carry a probe.
+    pub fn has_probe(&self) -> bool {
+        self.probe
+    }
+
+    /// Sets the probe's sequence number and timestamp (no-op without a probe).
+    #[inline]
+    pub fn stamp(&mut self, seq: u32, tsc: u64) {
+        if self.probe {
+            probe::stamp(&mut self.bytes[PROBE_OFF..], seq, tsc);
+        }
+    }
+
+    /// Replaces the source address and the header checksum (txonly multi-flow).
+    #[inline]
+    pub fn set_src_ip(&mut self, ip: u32) {
+        self.set_ip(12, ip);
+    }
+
+    /// Replaces the destination address and the header checksum (flowgen).
+    #[inline]
+    pub fn set_dst_ip(&mut self, ip: u32) {
+        self.set_ip(16, ip);
+    }
+
+    #[inline]
+    fn set_ip(&mut self, field: usize, ip: u32) {
+        let hdr = &mut self.bytes[IP_OFF..UDP_OFF];
+        hdr[field..field + 4].copy_from_slice(&ip.to_be_bytes());
+        hdr[10..12].copy_from_slice(&[0, 0]);
+        let c = checksum::checksum(hdr);
+        hdr[10..12].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+/// txonly `--txonly-multi-flow` (22.11): source `(dst | var << 8) + lcore`.
+#[inline]
+pub fn multi_flow_src(dst: Ipv4Addr, var: u8, lcore: u32) -> u32 {
+    (u32::from(dst) | (u32::from(var) << 8)).wrapping_add(lcore)
+}
+
+/// flowgen's destination for flow `n`.
+#[inline]
+pub fn flowgen_dst(n: u32) -> u32 {
+    u32::from(Ipv4Addr::new(10, 253, 0, 0)).wrapping_add(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn txonly_addrs() -> Addresses {
+        Addresses {
+            src_mac: MacAddr([0x02, 0x70, 0x63, 0x61, 0x70, 0x00]),
+            dst_mac: MacAddr::locally_administered(0),
+            src_ip: Ipv4Addr::new(198, 18, 0, 1),
+            dst_ip: Ipv4Addr::new(198, 18, 0, 2),
+            src_port: 9,
+            dst_port: 9,
+        }
+    }
+
+    /// First frames of `dpdk-testpmd --forward-mode=txonly --txonly-multi-flow` on lcore 1 and
+    /// of `--forward-mode=flowgen`, captured with net_pcap (payload bytes were zero).
+    const TESTPMD_TXONLY_MF: [&str; 2] = [
+        "020000000000027063617000080045000032000000004011ee91c6120003c612000200090009001e000000000000000000000000000000000000000000000000",
+        "020000000000027063617000080045000032000000004011ed91c6120103c612000200090009001e000000000000000000000000000000000000000000000000",
+    ];
+    const TESTPMD_FLOWGEN: [&str; 2] = [
+        "00010203040100010203040008004500002e00000000401164c50afe00000afd000003e803e9001a0000000000000000000000000000000000000000",
+        "00010203040100010203040008004500002e00000000401164c40afe00000afd000103e803e9001a0000000000000000000000000000000000000000",
+    ];
+
+    #[test]
+    fn txonly_multi_flow_matches_testpmd_capture() {
+        let mut t = Template::txonly(txonly_addrs(), 64, None);
+        for (var, want) in TESTPMD_TXONLY_MF.iter().enumerate() {
+            t.set_src_ip(multi_flow_src(Ipv4Addr::new(198, 18, 0, 2), var as u8, 1));
+            assert_eq!(t.bytes(), &hex(want)[..], "packet {var}");
+        }
+    }
+
+    #[test]
+    fn txonly_default_template() {
+        let t = Template::txonly(txonly_addrs(), 64, None);
+        let ip = ipv4::Packet::new_checked(&t.bytes()[14..]).unwrap();
+        assert!(ip.checksum_ok());
+        assert_eq!(ip.src(), Ipv4Addr::new(198, 18, 0, 1));
+        assert_eq!((ip.total_len(), ip.ttl(), ip.ident()), (50, 64, 0));
+        assert!(!t.has_probe());
+    }
+
+    #[test]
+    fn flowgen_matches_testpmd_capture() {
+        let mut t = Template::flowgen(64, None);
+        assert_eq!(t.len(), 60);
+        for (n, want) in TESTPMD_FLOWGEN.iter().enumerate() {
+            t.set_dst_ip(flowgen_dst(n as u32));
+            assert_eq!(t.bytes(), &hex(want)[..], "flow {n}");
+        }
+    }
+
+    #[test]
+    fn probe_fits_from_60_bytes_and_leaves_headers_alone() {
+        let plain = Template::txonly(txonly_addrs(), 64, None);
+        let mut t = Template::txonly(txonly_addrs(), 64, Some((7, 0xabcd)));
+        assert!(t.has_probe());
+        t.stamp(42, 0x1234_5678_9abc);
+        assert_eq!(&t.bytes()[..PROBE_OFF], &plain.bytes()[..PROBE_OFF]);
+        let p = probe::decode(t.bytes()).unwrap();
+        assert_eq!(
+            (p.stream, p.seq, p.clock, p.tsc),
+            (7, 42, 0xabcd, 0x1234_5678_9abc)
+        );
+        assert!(Template::flowgen(64, Some((0, 1))).has_probe());
+        assert!(!Template::txonly(txonly_addrs(), 59, Some((0, 1))).has_probe());
+    }
+}
