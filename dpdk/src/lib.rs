@@ -33,6 +33,7 @@ mod lcore;
 mod lpm;
 mod mac;
 mod mbuf;
+mod memlock;
 mod mempool;
 mod port;
 mod resources;
@@ -45,6 +46,7 @@ pub use lcore::{current_lcore, LcoreJoinHandle};
 pub use lpm::{Lpm, Lpm6};
 pub use mac::{MacAddr, MacAddrParseError};
 pub use mbuf::{ptype, Mbuf};
+pub use memlock::{raise_memlock_limit, MemlockLimits};
 pub use mempool::Mempool;
 pub use port::{
     offload, Link, Port, PortBuilder, PortInfo, PortStats, RxQueue, StartedPort, TxQueue,
