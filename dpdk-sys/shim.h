@@ -29,5 +29,8 @@ void shim_rte_pktmbuf_free(struct rte_mbuf *m);
 int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail);
 
 int shim_rte_lpm_lookup(struct rte_lpm *lpm, uint32_t ip, uint32_t *next_hop);
+/* rte_lpm_lookup_bulk: next_hops[i] has RTE_LPM_LOOKUP_SUCCESS set on a hit. */
+int shim_rte_lpm_lookup_bulk(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t *next_hops,
+                             unsigned int n);
 
 #endif

@@ -86,6 +86,32 @@ impl Lpm {
         let ret = unsafe { dpdk_sys::shim_rte_lpm_lookup(self.raw.as_ptr(), addr, &mut hop) };
         (ret == 0).then_some(hop)
     }
+
+    /// Looks up every address of `addrs` in one call (`rte_lpm_lookup_bulk`): `hops[i]`
+    /// becomes the next hop of `addrs[i]`, or `default` when no prefix matches (as
+    /// `rte_lpm_lookupx4` reports misses). Only the first `min(addrs.len(), hops.len())`
+    /// entries are looked up.
+    #[inline]
+    pub fn lookup_bulk(&self, addrs: &[u32], hops: &mut [u32], default: u32) {
+        let n = addrs.len().min(hops.len());
+        // SAFETY: valid table (read-only, thread-safe lookups); `addrs` has n readable and
+        // `hops` n writable entries.
+        unsafe {
+            dpdk_sys::shim_rte_lpm_lookup_bulk(
+                self.raw.as_ptr(),
+                addrs.as_ptr(),
+                hops.as_mut_ptr(),
+                n as u32,
+            )
+        };
+        for hop in &mut hops[..n] {
+            *hop = if *hop & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0 {
+                *hop & 0x00ff_ffff
+            } else {
+                default
+            };
+        }
+    }
 }
 
 impl Drop for Lpm {
