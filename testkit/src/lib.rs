@@ -8,6 +8,8 @@
 //!   failing test leaves no poller, socket or hugepage file behind.
 #![forbid(unsafe_code)]
 
+pub mod pcap;
+
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
