@@ -8,10 +8,15 @@
 pub mod cmdline;
 pub mod getopt;
 pub mod inspect;
+pub mod l2fwd;
 pub mod lcores;
+pub mod monitor;
 pub mod packet;
 pub mod relay;
 pub mod runopts;
+pub mod sample_app;
+pub mod sample_args;
 pub mod signal;
 pub mod stats;
 pub mod testpmd;
+pub mod txbuffer;

@@ -22,6 +22,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "EAL_ARGS")]
         _args: Vec<String>,
     },
+    /// DPDK 22.11's l2fwd: forward between paired ports with MAC rewrite and statistics.
+    /// Usage: dpdk-app l2fwd [EAL args] -- -p PORTMASK [...] (--help)
+    #[command(disable_help_flag = true)]
+    L2fwd {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
+    },
     /// DPDK 22.11's testpmd (non-interactive): io, mac, macswap, rxonly, txonly, flowgen and
     /// icmpecho with testpmd's statistics, plus loss/latency probes and JSON. Usage:
     /// dpdk-app testpmd [EAL args] -- [testpmd args] (--help)
@@ -47,6 +54,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(2).collect();
     match cli.command {
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
+        Command::L2fwd { .. } => finish("l2fwd", dpdk_app::l2fwd::run(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }

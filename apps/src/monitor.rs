@@ -1,0 +1,208 @@
+//! The statistics side of a forwarding app: per-lcore counter tables the fast path writes, and
+//! a [`Reporter`] that reads them, prints the periodic output (the app's text block, or one
+//! JSON [`Report`] per period) and the final summary (stdout and `--stats-file`).
+//!
+//! Periodic reporting runs on the monitor thread of [`crate::lcores::run`], never on a
+//! forwarding lcore, so printing cannot stall the fast path.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::runopts::RunOptions;
+use crate::signal::Stop;
+use crate::stats::{PortCounters, PortSample, Report, ReportKind, StatsFormat};
+
+/// Port ids a counter table covers (`RTE_MAX_ETHPORTS` of the installed DPDK).
+pub const MAX_PORTS: usize = 32;
+
+/// What one lcore counted, per port id. Only that lcore writes it.
+#[derive(Debug)]
+pub struct LcoreCounters {
+    ports: Box<[PortCounters]>,
+}
+
+impl Default for LcoreCounters {
+    fn default() -> Self {
+        LcoreCounters {
+            ports: (0..MAX_PORTS).map(|_| PortCounters::default()).collect(),
+        }
+    }
+}
+
+impl LcoreCounters {
+    /// The counters of `port` (ids are below [`MAX_PORTS`], as ethdev guarantees).
+    #[inline]
+    pub fn port(&self, port: u16) -> &PortCounters {
+        &self.ports[usize::from(port)]
+    }
+}
+
+/// Sums the lcores' counters for each of `ports`.
+pub fn sample(lcores: &[Arc<LcoreCounters>], ports: &[u16]) -> Vec<PortSample> {
+    ports
+        .iter()
+        .map(|&port| {
+            let mut total = PortSample {
+                port,
+                ..PortSample::default()
+            };
+            for lcore in lcores {
+                total.accumulate(&lcore.port(port).sample(port));
+            }
+            total
+        })
+        .collect()
+}
+
+/// Renders the text statistics block of an app from cumulative per-port counters.
+pub type TextBlock = fn(&[PortSample]) -> String;
+
+/// Prints an app's statistics: periodically while it forwards, and once at the end.
+#[derive(Clone)]
+pub struct Reporter {
+    app: &'static str,
+    mode: String,
+    /// Periodic output interval; `None` disables it (the final summary is still printed).
+    period: Option<Duration>,
+    format: StatsFormat,
+    stats_file: Option<PathBuf>,
+    started: Instant,
+    sample: Arc<dyn Fn() -> Vec<PortSample> + Send + Sync>,
+    text: TextBlock,
+}
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reporter")
+            .field("app", &self.app)
+            .field("mode", &self.mode)
+            .field("period", &self.period)
+            .field("format", &self.format)
+            .finish()
+    }
+}
+
+impl Reporter {
+    /// A reporter whose clock starts now (call it when forwarding starts).
+    pub fn new(
+        app: &'static str,
+        mode: &str,
+        period: Option<Duration>,
+        run: &RunOptions,
+        sample: impl Fn() -> Vec<PortSample> + Send + Sync + 'static,
+        text: TextBlock,
+    ) -> Self {
+        Reporter {
+            app,
+            mode: mode.to_owned(),
+            period,
+            format: run.stats_format,
+            stats_file: run.stats_file.clone(),
+            started: Instant::now(),
+            sample: Arc::new(sample),
+            text,
+        }
+    }
+
+    /// Prints statistics every period until `stop` is set. In text mode the first block comes
+    /// at once, as the C apps print theirs on the first timer tick; JSON reports carry the
+    /// counters of their own period.
+    pub fn periodic(&self, stop: &Stop) {
+        let Some(period) = self.period else {
+            while !stop.sleep(Duration::from_secs(3600)) {}
+            return;
+        };
+        let mut last = (self.sample)();
+        let mut last_at = Instant::now();
+        if self.format == StatsFormat::Text {
+            print_text(&(self.text)(&last));
+        }
+        while !stop.sleep(period) {
+            let now = (self.sample)();
+            let at = Instant::now();
+            match self.format {
+                StatsFormat::Text => print_text(&(self.text)(&now)),
+                StatsFormat::Json => {
+                    let delta = now.iter().zip(&last).map(|(n, l)| n.since(l)).collect();
+                    let secs = at.duration_since(last_at).as_secs_f64();
+                    Report::new(ReportKind::Period, self.app, &self.mode, secs, delta)
+                        .print_json_line();
+                }
+            }
+            last = now;
+            last_at = at;
+        }
+    }
+
+    /// The final statistics (call after the lcores stopped): the text block or a JSON summary
+    /// line on stdout, and the `--stats-file` summary if one was asked for.
+    pub fn summary(&self) -> std::io::Result<Report> {
+        let ports = (self.sample)();
+        let secs = self.started.elapsed().as_secs_f64();
+        match self.format {
+            StatsFormat::Text => print_text(&(self.text)(&ports)),
+            StatsFormat::Json => {}
+        }
+        let report = Report::new(ReportKind::Summary, self.app, &self.mode, secs, ports);
+        if self.format == StatsFormat::Json {
+            report.print_json_line();
+        }
+        if let Some(path) = &self.stats_file {
+            report.write_file(path)?;
+        }
+        Ok(report)
+    }
+}
+
+fn print_text(block: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(block.as_bytes());
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_lcores_per_port() {
+        let a = Arc::new(LcoreCounters::default());
+        let b = Arc::new(LcoreCounters::default());
+        a.port(0).rx_packets.add(3);
+        b.port(0).rx_packets.add(4);
+        b.port(1).tx_dropped.add(2);
+        let s = sample(&[a, b], &[0, 1]);
+        assert_eq!((s[0].port, s[0].rx_packets), (0, 7));
+        assert_eq!((s[1].port, s[1].tx_dropped), (1, 2));
+    }
+
+    #[test]
+    fn summary_goes_to_the_stats_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunOptions {
+            stats_format: StatsFormat::Json,
+            stats_file: Some(dir.path().join("s.json")),
+            ..RunOptions::default()
+        };
+        let counters = Arc::new(LcoreCounters::default());
+        counters.port(1).tx_packets.add(9);
+        let c = counters.clone();
+        let r = Reporter::new(
+            "l2fwd",
+            "mac-updating",
+            None,
+            &run,
+            move || sample(std::slice::from_ref(&c), &[1]),
+            |_| String::new(),
+        );
+        let report = r.summary().unwrap();
+        assert_eq!(report.totals.tx_packets, 9);
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.path().join("s.json")).unwrap())
+                .unwrap();
+        assert_eq!(v["kind"], "summary");
+        assert_eq!(v["ports"][0]["port"], 1);
+    }
+}

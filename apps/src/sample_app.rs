@@ -1,0 +1,107 @@
+//! The frame every forwarding sample application (l2fwd, l3fwd) shares around its fast path:
+//! the EAL start with SIGINT/SIGTERM handling, the link wait (`check_all_ports_link_status`),
+//! forwarding on the lcores next to the periodic statistics until a signal or `--duration`,
+//! the final summary, `Closing port N... Done` and `Bye...`.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use dpdk::{Eal, EalError, LcoreError, Port};
+use thiserror::Error;
+
+use crate::lcores::{self, Job};
+use crate::monitor::Reporter;
+use crate::signal::Stop;
+
+/// Failures of the shared frame, around whatever the app itself does.
+#[derive(Debug, Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Eal(#[from] EalError),
+    #[error(transparent)]
+    Lcore(#[from] LcoreError),
+    #[error("cannot install the signal handlers: {0}")]
+    Signals(std::io::Error),
+    #[error("cannot write the statistics file: {0}")]
+    StatsFile(std::io::Error),
+}
+
+/// Starts the EAL for app `name` from its EAL arguments and arms the stop flag on SIGINT and
+/// SIGTERM (printing the C apps' `Signal N received, preparing to exit...`).
+pub fn init(name: &str, eal_args: &[String]) -> Result<(Eal, Stop), RunError> {
+    let program = format!("dpdk-app {name}");
+    let argv = std::iter::once(program.as_str()).chain(eal_args.iter().map(String::as_str));
+    let (eal, _) = Eal::init(argv)?;
+    let stop = Stop::new();
+    stop.on_signals().map_err(RunError::Signals)?;
+    Ok((eal, stop))
+}
+
+/// Runs `jobs` on their lcores with `reporter`'s periodic statistics until `stop` is set (by a
+/// signal, or after `duration`), then prints the summary and closes `ports`. Every queue
+/// handle must live in a job, so that the ports close when the jobs are done.
+pub fn forward(
+    eal: &Eal,
+    jobs: Vec<Job>,
+    stop: &Stop,
+    reporter: &Reporter,
+    duration: Option<Duration>,
+    ports: Vec<Port>,
+) -> Result<(), RunError> {
+    if let Some(d) = duration {
+        stop.after(d);
+    }
+    let periodic = reporter.clone();
+    let monitor_stop = stop.clone();
+    let forwarded = lcores::run(eal, jobs, stop, move || periodic.periodic(&monitor_stop));
+    let summary = reporter.summary();
+    close(ports);
+    println!("Bye...");
+    forwarded?;
+    summary.map_err(RunError::StatsFile)?;
+    Ok(())
+}
+
+/// C's `MAX_CHECK_TIME` × `CHECK_INTERVAL`: how long to wait for links to come up.
+const LINK_WAIT: Duration = Duration::from_secs(9);
+const LINK_POLL: Duration = Duration::from_millis(100);
+
+/// Waits up to 9 s for every port's link to come up, printing a dot per 100 ms as the C apps
+/// do, then each port's link. Returns early (without the report) if `stop` is set. A port
+/// whose link stays down is reported, not an error: the C apps forward anyway.
+pub fn wait_for_links(ports: &[Port], stop: &Stop) {
+    print!("\nChecking link status");
+    let _ = std::io::stdout().flush();
+    let deadline = Instant::now() + LINK_WAIT;
+    loop {
+        if stop.is_set() {
+            return;
+        }
+        let all_up = ports
+            .iter()
+            .all(|p| p.link().map(|l| l.up).unwrap_or(false));
+        if all_up || Instant::now() >= deadline {
+            break;
+        }
+        print!(".");
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(LINK_POLL);
+    }
+    println!("done");
+    for p in ports {
+        match p.link_text() {
+            Ok(text) => println!("Port {} {text}", p.id()),
+            Err(e) => println!("Port {} link get failed: {e}", p.id()),
+        }
+    }
+}
+
+/// Closes the ports by dropping the last handles, with the C apps' messages.
+fn close(ports: Vec<Port>) {
+    for port in ports {
+        print!("Closing port {}...", port.id());
+        let _ = std::io::stdout().flush();
+        drop(port);
+        println!(" Done");
+    }
+}

@@ -1,0 +1,420 @@
+//! Shared by the l2fwd and l3fwd tests: DPDK's C examples built from Debian's dpdk-doc sources
+//! (cached under `target/c-examples/`), runs of either implementation over `net_pcap` ports,
+//! test frames and multiset comparison of what each port sent.
+#![allow(dead_code)] // each test binary uses a subset
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use testkit::{pcap, remove_eal_files, unique_prefix, ScratchDir};
+
+pub const APP: &str = env!("CARGO_BIN_EXE_dpdk-app");
+const EXAMPLES: &str = "/usr/share/dpdk/examples";
+
+/// The C example binary `name` (l2fwd or l3fwd), built with `make` against the installed
+/// libdpdk the first time, with l3fwd's forced `RTE_ETH_RX_OFFLOAD_CHECKSUM` removed so it can
+/// start on ports without it. Cached by a hash of the sources and the libdpdk version.
+pub fn c_example(name: &str) -> PathBuf {
+    let src = Path::new(EXAMPLES);
+    assert!(
+        src.join(name).join("main.c").exists(),
+        "{EXAMPLES}/{name} is missing: install dpdk-doc (scripts/install-deps.sh)"
+    );
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    for dir in ["common", name] {
+        hash_dir(&src.join(dir), &mut hasher);
+    }
+    let version = Command::new("pkg-config")
+        .args(["--modversion", "libdpdk"])
+        .output()
+        .expect("pkg-config");
+    version.stdout.hash(&mut hasher);
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("target dir")
+        .join("c-examples");
+    let built = target.join(format!("{name}-{:016x}", hasher.finish()));
+    let binary = built.join(name).join("build").join(name);
+    if binary.exists() {
+        return binary;
+    }
+    // Build in a private copy, then move it into place: concurrent test binaries may race.
+    let work = target.join(unique_prefix(&format!("build-{name}")));
+    fs::create_dir_all(&work).unwrap();
+    for dir in ["common", name] {
+        let status = Command::new("cp")
+            .args(["-r"])
+            .arg(src.join(dir))
+            .arg(&work)
+            .status()
+            .expect("cp");
+        assert!(status.success(), "cannot copy {EXAMPLES}/{dir}");
+    }
+    if name == "l3fwd" {
+        let main = work.join("l3fwd/main.c");
+        let text = fs::read_to_string(&main).unwrap();
+        let forced = "\t\t.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,\n";
+        assert!(
+            text.contains(forced),
+            "l3fwd/main.c no longer forces RX checksum offload"
+        );
+        fs::write(&main, text.replace(forced, "")).unwrap();
+    }
+    let out = Command::new("make")
+        .arg("-C")
+        .arg(work.join(name))
+        .output()
+        .expect("make");
+    assert!(
+        out.status.success(),
+        "building the C {name} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if fs::rename(&work, &built).is_err() {
+        let _ = fs::remove_dir_all(&work); // another binary built it meanwhile
+    }
+    assert!(binary.exists(), "{} was not built", binary.display());
+    binary
+}
+
+fn hash_dir(dir: &Path, hasher: &mut impl Hasher) {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        path.file_name().hash(hasher);
+        if path.is_dir() {
+            hash_dir(&path, hasher);
+        } else {
+            fs::read(&path).unwrap().hash(hasher);
+        }
+    }
+}
+
+/// Which implementation to run.
+#[derive(Debug, Clone)]
+pub enum Impl {
+    /// DPDK's C example binary.
+    C(PathBuf),
+    /// `dpdk-app <subcommand>`.
+    Ours(&'static str),
+}
+
+impl Impl {
+    fn command(&self) -> Command {
+        match self {
+            Impl::C(path) => Command::new(path),
+            Impl::Ours(sub) => {
+                let mut cmd = Command::new(APP);
+                cmd.arg(sub);
+                cmd
+            }
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Impl::C(path) => format!("C {}", path.file_name().unwrap().to_string_lossy()),
+            Impl::Ours(sub) => format!("dpdk-app {sub}"),
+        }
+    }
+}
+
+/// A forwarding run over `net_pcap` ports: port `p` reads `inputs[p]` and writes what it sends
+/// to one capture per TX queue.
+#[derive(Debug, Clone)]
+pub struct Scenario<'a> {
+    pub inputs: &'a [Vec<Vec<u8>>],
+    /// EAL `-l`.
+    pub lcores: &'a str,
+    /// TX queues per port (captures per port).
+    pub tx_queues: usize,
+    /// Lcores that print "entering main loop" before the input may be sent.
+    pub pollers: usize,
+    /// How long to let the app run after its lcores started.
+    pub settle: Duration,
+}
+
+impl Scenario<'_> {
+    pub fn new(inputs: &[Vec<Vec<u8>>]) -> Scenario<'_> {
+        Scenario {
+            inputs,
+            lcores: "1",
+            tx_queues: 1,
+            pollers: 1,
+            settle: Duration::from_millis(800),
+        }
+    }
+}
+
+/// What a run produced: each port's frames and the app's output (stdout and stderr).
+#[derive(Debug)]
+pub struct Outcome {
+    pub sent: Vec<Vec<Vec<u8>>>,
+    pub log: String,
+}
+
+/// A running app, killed (and its EAL files removed) if the test fails before it stops.
+struct Running {
+    name: String,
+    child: Option<Child>,
+    prefix: String,
+    log: PathBuf,
+}
+
+impl Running {
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn wait_for(&mut self, marker: &str, count: usize, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.matches(marker).count() >= count {
+                return;
+            }
+            let exited = self.child.as_mut().unwrap().try_wait().unwrap();
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "{} did not print {marker:?} ({exited:?}):\n{log}",
+                self.name
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGTERM, then the exit status must be 0 within 20 s.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{} ignored SIGTERM:\n{}", self.name, self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = self.log();
+        assert!(
+            status.success(),
+            "{} exited with {status}:\n{log}",
+            self.name
+        );
+        log
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        remove_eal_files(&self.prefix);
+    }
+}
+
+/// Runs `app` with `args` (after `--`) on the scenario's ports until it has had time to
+/// forward everything, stops it with SIGTERM and collects each port's output.
+pub fn forward(app: &Impl, args: &[&str], sc: &Scenario, dir: &ScratchDir) -> Outcome {
+    let tag = match app {
+        Impl::C(_) => "c",
+        Impl::Ours(_) => "rs",
+    };
+    let prefix = unique_prefix(&format!("fwd-{tag}"));
+    let mut eal: Vec<String> = ["--no-huge", "-m", "1024", "--no-pci", "-l", sc.lcores]
+        .map(String::from)
+        .into();
+    eal.push(format!("--file-prefix={prefix}"));
+    let mut outputs = Vec::new();
+    for (port, frames) in sc.inputs.iter().enumerate() {
+        let input = dir.join(&format!("{prefix}-in{port}.pcap"));
+        pcap::write(&input, frames);
+        let mut vdev = format!("--vdev=net_pcap{port},rx_pcap={}", input.display());
+        let mut queues = Vec::new();
+        for q in 0..sc.tx_queues {
+            let out = dir.join(&format!("{prefix}-out{port}-{q}.pcap"));
+            vdev.push_str(&format!(",tx_pcap={}", out.display()));
+            queues.push(out);
+        }
+        eal.push(vdev);
+        outputs.push(queues);
+    }
+    let log = dir.join(&format!("{prefix}.log"));
+    let file = File::create(&log).unwrap();
+    let child = app
+        .command()
+        .args(&eal)
+        .arg("--")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", app.name()));
+    let mut running = Running {
+        name: format!("{} {}", app.name(), args.join(" ")),
+        child: Some(child),
+        prefix,
+        log,
+    };
+    running.wait_for("entering main loop", sc.pollers, Duration::from_secs(60));
+    std::thread::sleep(sc.settle);
+    let log = running.stop();
+    let sent = outputs
+        .iter()
+        .map(|queues| queues.iter().flat_map(|q| pcap::read(q)).collect())
+        .collect();
+    Outcome { sent, log }
+}
+
+/// Asserts that two ports sent the same frames, in any order.
+pub fn assert_same_frames(what: &str, port: usize, ours: &[Vec<u8>], theirs: &[Vec<u8>]) {
+    let count = |frames: &[Vec<u8>]| {
+        let mut m: BTreeMap<Vec<u8>, usize> = BTreeMap::new();
+        for f in frames {
+            *m.entry(f.clone()).or_default() += 1;
+        }
+        m
+    };
+    let (a, b) = (count(ours), count(theirs));
+    if a == b {
+        return;
+    }
+    let mut report = format!(
+        "{what}, port {port}: ours sent {} frames, C sent {}\n",
+        ours.len(),
+        theirs.len()
+    );
+    for (frame, n) in &a {
+        let m = b.get(frame).copied().unwrap_or(0);
+        if *n != m {
+            report += &format!("  ours x{n}, C x{m}: {}\n", hex(frame));
+        }
+    }
+    for (frame, m) in &b {
+        if !a.contains_key(frame) {
+            report += &format!("  ours x0, C x{m}: {}\n", hex(frame));
+        }
+    }
+    panic!("{report}");
+}
+
+fn hex(frame: &[u8]) -> String {
+    let shown: String = frame.iter().take(48).map(|b| format!("{b:02x}")).collect();
+    format!("[{} bytes] {shown}...", frame.len())
+}
+
+/// Frames for the tests, built field by field.
+pub mod frames {
+    use dpdk_app::packet::checksum::checksum;
+
+    fn ether(ethertype: u16) -> Vec<u8> {
+        let mut f = vec![
+            0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55,
+        ];
+        f.extend_from_slice(&ethertype.to_be_bytes());
+        f
+    }
+
+    /// IPv4 with a correct checksum: `len` bytes in all (at least 14 + 20 + 8), a UDP/TCP-like
+    /// port pair right after the header, the rest a pattern.
+    pub fn ipv4(
+        src: [u8; 4],
+        dst: [u8; 4],
+        proto: u8,
+        ttl: u8,
+        ports: (u16, u16),
+        len: usize,
+    ) -> Vec<u8> {
+        let mut f = ether(0x0800);
+        let total = (len - 14) as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0x12, 0x34, 0x40, 0, ttl, proto, 0, 0]);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&ports.0.to_be_bytes());
+        f.extend_from_slice(&ports.1.to_be_bytes());
+        while f.len() < len {
+            f.push(f.len() as u8);
+        }
+        fix_ipv4_checksum(&mut f);
+        f
+    }
+
+    /// UDP/IPv4 of 60 bytes.
+    pub fn udp4(src: [u8; 4], dst: [u8; 4]) -> Vec<u8> {
+        ipv4(src, dst, 17, 64, (9, 9), 60)
+    }
+
+    pub fn fix_ipv4_checksum(f: &mut [u8]) {
+        let header_len = usize::from(f[14] & 0x0f) * 4;
+        let end = (14 + header_len.max(20)).min(f.len());
+        f[24..26].copy_from_slice(&[0, 0]);
+        let c = checksum(&f[14..end]);
+        f[24..26].copy_from_slice(&c.to_be_bytes());
+    }
+
+    /// IPv4 with `words` 32-bit words of options (NOPs) before the ports.
+    pub fn ipv4_options(src: [u8; 4], dst: [u8; 4], words: usize) -> Vec<u8> {
+        let mut f = udp4(src, dst);
+        f[14] = 0x45 + words as u8;
+        let at = 34;
+        f.splice(at..at, std::iter::repeat_n(1u8, words * 4));
+        let total = (f.len() - 14) as u16;
+        f[16..18].copy_from_slice(&total.to_be_bytes());
+        fix_ipv4_checksum(&mut f);
+        f
+    }
+
+    /// IPv6 with next header `next`, hop limit 64, a port pair and padding to `len` bytes.
+    pub fn ipv6(src: [u16; 8], dst: [u16; 8], next: u8, ports: (u16, u16), len: usize) -> Vec<u8> {
+        let mut f = ether(0x86dd);
+        f.extend_from_slice(&[0x60, 0, 0, 0]);
+        f.extend_from_slice(&((len - 54) as u16).to_be_bytes());
+        f.extend_from_slice(&[next, 64]);
+        for w in src.iter().chain(&dst) {
+            f.extend_from_slice(&w.to_be_bytes());
+        }
+        f.extend_from_slice(&ports.0.to_be_bytes());
+        f.extend_from_slice(&ports.1.to_be_bytes());
+        while f.len() < len {
+            f.push(f.len() as u8);
+        }
+        f
+    }
+
+    /// An ARP request (42 bytes, unpadded).
+    pub fn arp() -> Vec<u8> {
+        let mut f = ether(0x0806);
+        f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+        f.extend_from_slice(&[0x02, 0x11, 0x22, 0x33, 0x44, 0x55, 10, 0, 0, 1]);
+        f.extend_from_slice(&[0, 0, 0, 0, 0, 0, 10, 0, 0, 2]);
+        f
+    }
+
+    /// `inner` with an 802.1Q tag (or an 802.1ad one) inserted after the addresses.
+    pub fn tagged(inner: &[u8], tpid: u16, vid: u16) -> Vec<u8> {
+        let mut f = inner[..12].to_vec();
+        f.extend_from_slice(&tpid.to_be_bytes());
+        f.extend_from_slice(&vid.to_be_bytes());
+        f.extend_from_slice(&inner[12..]);
+        f
+    }
+}
