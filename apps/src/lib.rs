@@ -9,6 +9,7 @@ pub mod cmdline;
 pub mod getopt;
 pub mod inspect;
 pub mod l2fwd;
+pub mod l3fwd;
 pub mod lcores;
 pub mod monitor;
 pub mod packet;

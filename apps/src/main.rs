@@ -29,6 +29,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
         _args: Vec<String>,
     },
+    /// DPDK 22.11's l3fwd (LPM or EM routing), also on ports without checksum offload or
+    /// packet type parsing. Usage: dpdk-app l3fwd [EAL args] -- -p PORTMASK --config=... (--help)
+    #[command(disable_help_flag = true)]
+    L3fwd {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
+    },
     /// DPDK 22.11's testpmd (non-interactive): io, mac, macswap, rxonly, txonly, flowgen and
     /// icmpecho with testpmd's statistics, plus loss/latency probes and JSON. Usage:
     /// dpdk-app testpmd [EAL args] -- [testpmd args] (--help)
@@ -55,6 +62,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
         Command::L2fwd { .. } => finish("l2fwd", dpdk_app::l2fwd::run(&args)),
+        Command::L3fwd { .. } => finish("l3fwd", dpdk_app::l3fwd::run(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }
