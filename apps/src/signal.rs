@@ -42,9 +42,7 @@ impl Stop {
     /// Sets the flag on SIGINT, SIGTERM or SIGHUP, printing what the C apps print
     /// (`Signal 15 received, preparing to exit...`). A second signal exits at once.
     pub fn on_signals(&self) -> std::io::Result<()> {
-        self.on_signals_announced(|sig| {
-            println!("\n\nSignal {sig} received, preparing to exit...")
-        })
+        self.on_signals_announced(|sig| println!("\n\nSignal {sig} received, preparing to exit..."))
     }
 
     /// Like [`on_signals`](Self::on_signals), with `announce` saying what to print (Debian's

@@ -27,7 +27,7 @@ fn forward_pcap(
     app: &[&str],
 ) -> (Vec<Vec<u8>>, serde_json::Value, String) {
     let input = dir.join("in.pcap");
-    write_pcap(&input, frames);
+    testkit::pcap::write(&input, frames);
     let _ = std::fs::remove_file(dir.join("out.pcap"));
     let prefix = testkit::unique_prefix("tp-pcap");
     let stats = dir.join("stats.json");
@@ -151,7 +151,7 @@ fn fold(data: &[u8]) -> u16 {
 
 /// Runs DPDK's testpmd until its capture holds `n` frames, then stops it.
 fn capture_theirs(dir: &ScratchDir, app: &[&str], n: usize) -> Vec<Vec<u8>> {
-    write_pcap(&dir.join("empty.pcap"), &[]);
+    testkit::pcap::write(&dir.join("empty.pcap"), &[]);
     let out = dir.join("theirs.pcap");
     let _ = std::fs::remove_file(&out);
     let prefix = testkit::unique_prefix("tp-theirs");
@@ -178,7 +178,7 @@ fn file_len(p: &Path) -> u64 {
 
 /// Our generator on lcore 1 (as testpmd's), paced so that the capture stays small.
 fn capture_ours(dir: &ScratchDir, app: &[&str], n: usize) -> Vec<Vec<u8>> {
-    write_pcap(&dir.join("empty.pcap"), &[]);
+    testkit::pcap::write(&dir.join("empty.pcap"), &[]);
     let prefix = testkit::unique_prefix("tp-ours");
     let eal = eal(
         MemoryMode::NoHuge,

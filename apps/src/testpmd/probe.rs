@@ -178,6 +178,13 @@ impl StreamRx {
         }
         let highest = self.counts.highest;
         let diff = seq32.wrapping_sub(highest as u32) as i32;
+        if diff == 1 {
+            // In order: the common case.
+            self.counts.highest = highest + 1;
+            let (w, b) = self.bit(highest + 1);
+            *w |= b;
+            return;
+        }
         if diff > 0 {
             let new = highest + diff as u64;
             self.counts.highest = new;
@@ -211,6 +218,14 @@ impl StreamRx {
     }
 }
 
+/// A run of equal latency samples not yet recorded.
+#[derive(Debug, Default)]
+struct Pending {
+    slot: usize,
+    ticks: u64,
+    count: u64,
+}
+
 /// What one receiving lcore knows about probes.
 #[derive(Debug)]
 pub struct ProbeRx {
@@ -237,37 +252,82 @@ impl ProbeRx {
         }
     }
 
-    /// Accounts for one received frame (no-op without a probe). `now`: the TSC at receive.
+    /// Accounts for the probes in a burst of frames received on `port` (frames without one are
+    /// skipped). `now`: the TSC at receive.
+    ///
+    /// Consecutive probes of one stream share the stream lookup, and consecutive equal
+    /// latencies (a sender burst shares one timestamp) are recorded with one histogram call.
     #[inline]
-    pub fn observe(&mut self, port: u16, frame: &[u8], now: u64) {
-        let Some(p) = decode(frame) else { return };
-        let stream = usize::from(p.stream);
-        if stream >= MAX_STREAMS || usize::from(port) >= super::options::MAX_PORTS {
-            self.unknown += 1;
-            return;
+    pub fn observe_burst<'a>(
+        &mut self,
+        port: u16,
+        frames: impl Iterator<Item = &'a [u8]>,
+        now: u64,
+    ) {
+        let mut current: Option<(u16, usize)> = None;
+        let mut pending = Pending::default();
+        for frame in frames {
+            let Some(p) = decode(frame) else { continue };
+            let slot = match current {
+                Some((stream, slot)) if stream == p.stream => slot,
+                _ => match self.slot(port, p.stream) {
+                    Some(slot) => {
+                        current = Some((p.stream, slot));
+                        slot
+                    }
+                    None => continue,
+                },
+            };
+            let s = &mut self.streams[slot];
+            s.observe(p.seq);
+            if p.clock != self.clock {
+                s.counts.foreign_clock += 1;
+            } else if self.latency {
+                let ticks = now.wrapping_sub(p.tsc) & TSC_MASK;
+                if ticks > self.max_ticks {
+                    s.counts.out_of_range += 1;
+                } else if pending.count > 0 && pending.slot == slot && pending.ticks == ticks {
+                    pending.count += 1;
+                } else {
+                    self.flush(&pending);
+                    pending = Pending {
+                        slot,
+                        ticks,
+                        count: 1,
+                    };
+                }
+            }
         }
-        let key = usize::from(port) * MAX_STREAMS + stream;
-        let slot = match self.index[key] {
+        self.flush(&pending);
+    }
+
+    /// The slot of (port, stream), created on first sight; `None` (counted) for ids we do
+    /// not track.
+    #[inline]
+    fn slot(&mut self, port: u16, stream: u16) -> Option<usize> {
+        if usize::from(stream) >= MAX_STREAMS || usize::from(port) >= super::options::MAX_PORTS {
+            self.unknown += 1;
+            return None;
+        }
+        let key = usize::from(port) * MAX_STREAMS + usize::from(stream);
+        Some(match self.index[key] {
             0 => {
                 // A new stream: a control-path event, the only allocation here.
                 self.streams
-                    .push(StreamRx::new(port, p.stream, self.max_ticks));
+                    .push(StreamRx::new(port, stream, self.max_ticks));
                 self.index[key] = self.streams.len() as u32;
                 self.streams.len() - 1
             }
             n => n as usize - 1,
-        };
-        let s = &mut self.streams[slot];
-        s.observe(p.seq);
-        if p.clock != self.clock {
-            s.counts.foreign_clock += 1;
-        } else if self.latency {
-            let ticks = now.wrapping_sub(p.tsc) & TSC_MASK;
-            if ticks <= self.max_ticks {
-                s.latency.saturating_record(ticks);
-            } else {
-                s.counts.out_of_range += 1;
-            }
+        })
+    }
+
+    #[inline]
+    fn flush(&mut self, p: &Pending) {
+        if p.count > 0 {
+            self.streams[p.slot]
+                .latency
+                .saturating_record_n(p.ticks, p.count);
         }
     }
 
@@ -348,6 +408,32 @@ pub struct TotalsReport {
     pub reordered: u64,
     pub duplicated: u64,
     pub latency_ns: Option<Latency>,
+    /// Latency counts in doubling buckets, for plots (the demo's report draws them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub latency_histogram: Vec<Bucket>,
+}
+
+/// Latency samples up to `le_ns` (and above the previous bucket's bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub le_ns: u64,
+    pub count: u64,
+}
+
+impl Bucket {
+    /// Doubling buckets from 1 µs up to the largest sample.
+    fn log2(h: &Histogram<u64>, hz: u64) -> Vec<Bucket> {
+        if h.is_empty() || hz == 0 {
+            return Vec::new();
+        }
+        let ns = |ticks: u64| (u128::from(ticks) * 1_000_000_000 / u128::from(hz)) as u64;
+        h.iter_log((hz / 1_000_000).max(1), 2.0)
+            .map(|v| Bucket {
+                le_ns: ns(v.value_iterated_to()),
+                count: v.count_since_last_iteration(),
+            })
+            .collect()
+    }
 }
 
 /// The `probe` object of a report.
@@ -437,6 +523,7 @@ impl Aggregate {
             reordered: 0,
             duplicated: 0,
             latency_ns: None,
+            latency_histogram: Vec::new(),
         };
         let mut streams = Vec::with_capacity(self.entries.len());
         for e in &self.entries {
@@ -468,6 +555,9 @@ impl Aggregate {
             });
         }
         totals.latency_ns = total_hist.as_ref().and_then(|h| Latency::of(h, self.hz));
+        totals.latency_histogram = total_hist
+            .as_ref()
+            .map_or_else(Vec::new, |h| Bucket::log2(h, self.hz));
         ProbeReport {
             clock_id,
             streams,
@@ -568,14 +658,16 @@ mod tests {
     #[test]
     fn receiver_keys_by_port_and_stream_and_checks_the_clock() {
         let mut rx = ProbeRx::new(7, true, 1_000_000);
-        rx.observe(0, &frame(1, 0, 7, 100), 350);
-        rx.observe(0, &frame(1, 1, 7, 100), 2_000_000); // beyond a second: out of range
-        rx.observe(1, &frame(1, 0, 8, 100), 350); // other clock
-        rx.observe(0, &[0u8; 64], 0); // no probe
+        let burst = [frame(1, 0, 7, 100), vec![0u8; 64], frame(1, 1, 7, 100)];
+        rx.observe_burst(0, burst.iter().map(|f| &f[..]), 350);
+        rx.observe_burst(0, [&frame(1, 2, 7, 100)[..]].into_iter(), 2_000_000); // beyond a second
+        rx.observe_burst(1, [&frame(1, 0, 8, 100)[..]].into_iter(), 350); // other clock
+        rx.observe_burst(1, [&frame(5000, 0, 7, 100)[..]].into_iter(), 350); // untracked id
         assert_eq!(rx.streams.len(), 2);
         let s = &rx.streams[0];
-        assert_eq!((s.port, s.stream, s.counts.received), (0, 1, 2));
-        assert_eq!((s.latency.len(), s.counts.out_of_range), (1, 1));
+        assert_eq!((s.port, s.stream, s.counts.received), (0, 1, 3));
+        assert_eq!((s.latency.len(), s.counts.out_of_range), (2, 1));
+        assert_eq!(rx.unknown, 1);
         assert_eq!(s.latency.max(), 250);
         assert_eq!(rx.streams[1].counts.foreign_clock, 1);
 
@@ -588,11 +680,19 @@ mod tests {
         let r = agg.report(7);
         assert_eq!(r.streams.len(), 2);
         assert_eq!(r.streams[0].sent, Some(3));
-        assert_eq!(r.streams[0].received, 2);
+        assert_eq!(r.streams[0].received, 3);
         let lat = r.streams[0].latency_ns.unwrap();
-        assert_eq!(lat.samples, 1);
+        assert_eq!(lat.samples, 2);
         assert!((249_000..=251_000).contains(&lat.max), "{lat:?}");
-        assert_eq!((r.totals.sent, r.totals.received), (Some(3), 3));
+        assert_eq!((r.totals.sent, r.totals.received), (Some(3), 4));
+        let hist = &r.totals.latency_histogram;
+        assert_eq!(hist.iter().map(|b| b.count).sum::<u64>(), 2, "{hist:?}");
+        let full: Vec<_> = hist.iter().filter(|b| b.count > 0).collect();
+        assert!(
+            full.len() == 1 && (250_000..512_000).contains(&full[0].le_ns),
+            "{hist:?}"
+        );
+        assert!(hist.windows(2).all(|w| w[1].le_ns > w[0].le_ns), "{hist:?}");
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["streams"][1]["latency_ns"], serde_json::Value::Null);
         assert_eq!(json["streams"][1]["foreign_clock"], 1);

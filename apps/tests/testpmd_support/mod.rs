@@ -1,5 +1,5 @@
-//! Shared by the testpmd integration tests: command lines for our testpmd and DPDK's, a classic
-//! pcap reader/writer (for `net_pcap` captures), and output helpers.
+//! Shared by the testpmd integration tests: command lines for our testpmd and DPDK's, frames
+//! and output helpers.
 #![allow(dead_code)] // each test binary uses a subset
 
 use std::path::Path;
@@ -77,47 +77,10 @@ pub fn port0_mac(stdout: &str) -> [u8; 6] {
     mac
 }
 
-/// Writes frames as a classic pcap file (microsecond timestamps, Ethernet link type).
-pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
-    let mut out = Vec::new();
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&0i32.to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&65535u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
-    for (i, f) in frames.iter().enumerate() {
-        out.extend_from_slice(&(i as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(&(f.len() as u32).to_le_bytes());
-        out.extend_from_slice(f);
-    }
-    std::fs::write(path, out).unwrap();
-}
-
-/// Reads up to `max` frames of a classic pcap file (a truncated last record is ignored).
+/// The first `max` frames of a capture (testkit's reader).
 pub fn read_pcap(path: &Path, max: usize) -> Vec<Vec<u8>> {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(data.len() >= 24, "{}: no pcap header", path.display());
-    let magic = u32::from_le_bytes(data[0..4].try_into().unwrap());
-    assert!(
-        magic == 0xa1b2_c3d4 || magic == 0xa1b2_3c4d,
-        "{}: not a little-endian pcap",
-        path.display()
-    );
-    let mut frames = Vec::new();
-    let mut off = 24;
-    while frames.len() < max && off + 16 <= data.len() {
-        let incl = u32::from_le_bytes(data[off + 8..off + 12].try_into().unwrap()) as usize;
-        off += 16;
-        if off + incl > data.len() {
-            break;
-        }
-        frames.push(data[off..off + incl].to_vec());
-        off += incl;
-    }
+    let mut frames = testkit::pcap::read(path);
+    frames.truncate(max);
     frames
 }
 
