@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use dpdk::{Eal, EalError, LcoreError, Port};
 use thiserror::Error;
 
+use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job};
 use crate::monitor::Reporter;
 use crate::signal::Stop;
@@ -24,6 +25,18 @@ pub enum RunError {
     Signals(std::io::Error),
     #[error("cannot write the statistics file: {0}")]
     StatsFile(std::io::Error),
+}
+
+/// Splits `argv` into EAL and application arguments at the first `--`. Without one, a `-h` or
+/// `--help` is taken as the application's, so that `dpdk-app l3fwd --help` shows its help.
+pub fn split_args(argv: &[String]) -> (&[String], &[String]) {
+    let (eal, app) = split_eal_app(argv);
+    if !argv.iter().any(|a| a == "--") {
+        if let Some(i) = eal.iter().position(|a| a == "--help" || a == "-h") {
+            return (&[], &eal[i..=i]);
+        }
+    }
+    (eal, app)
 }
 
 /// Starts the EAL for app `name` from its EAL arguments and arms the stop flag on SIGINT and
@@ -103,5 +116,26 @@ fn close(ports: Vec<Port>) {
         let _ = std::io::stdout().flush();
         drop(port);
         println!(" Done");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(String::from).collect()
+    }
+
+    #[test]
+    fn help_without_double_dash_is_the_apps() {
+        let a = args("--help");
+        assert_eq!(split_args(&a), (&[][..], &a[..]));
+        let a = args("-l 1 -h");
+        assert_eq!(split_args(&a), (&[][..], &a[2..]));
+        let a = args("-l 1 -- -p 3");
+        assert_eq!(split_args(&a), (&a[..2], &a[3..]));
+        let a = args("-l 1 -h -- -p 3");
+        assert_eq!(split_args(&a), (&a[..3], &a[4..]), "after --, -h is EAL's");
     }
 }

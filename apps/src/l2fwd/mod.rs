@@ -17,7 +17,6 @@ use std::sync::Arc;
 use dpdk::{offload, Eal, Mempool, MempoolError, Port, PortBuilder, PortError, RxQueue, TxQueue};
 use thiserror::Error;
 
-use crate::cmdline::split_eal_app;
 use crate::lcores::Job;
 use crate::monitor::{self, LcoreCounters, Reporter};
 use crate::sample_app::{self, RunError};
@@ -57,7 +56,7 @@ pub enum Error {
 
 /// Runs l2fwd with `argv` = `[EAL args] -- [app args]` until a signal or `--duration`.
 pub fn run(argv: &[String]) -> Result<(), Error> {
-    let (eal_args, app_args) = split_eal_app(argv);
+    let (eal_args, app_args) = sample_app::split_args(argv);
     let Parsed::Run(opts) = options::parse(app_args)? else {
         print!("{}", options::help());
         return Ok(());

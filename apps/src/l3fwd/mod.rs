@@ -25,7 +25,6 @@ use dpdk::{
 };
 use thiserror::Error;
 
-use crate::cmdline::split_eal_app;
 use crate::lcores::Job;
 use crate::monitor::{self, LcoreCounters, Reporter, MAX_PORTS};
 use crate::sample_app::{self, RunError};
@@ -72,7 +71,7 @@ pub enum Error {
 
 /// Runs l3fwd with `argv` = `[EAL args] -- [app args]` until a signal or `--duration`.
 pub fn run(argv: &[String]) -> Result<(), Error> {
-    let (eal_args, app_args) = split_eal_app(argv);
+    let (eal_args, app_args) = sample_app::split_args(argv);
     let Parsed::Run(opts) = options::parse(app_args)? else {
         print!("{}", options::help());
         return Ok(());

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testkit::{pcap, remove_eal_files, unique_prefix, ScratchDir};
+use testkit::{pcap, remove_eal_files, unique_prefix, MemoryMode, ScratchDir};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_dpdk-app");
 const EXAMPLES: &str = "/usr/share/dpdk/examples";
@@ -417,4 +417,64 @@ pub mod frames {
         f.extend_from_slice(&inner[12..]);
         f
     }
+}
+
+/// DPDK's testpmd on two `net_vhost` ports (vhost-user servers `dir/vhost0`, `dir/vhost1`) in
+/// flowgen mode: it sends UDP to 10.253.0.x on both ports and drops what comes back, a
+/// traffic source and sink for an app on virtio-user ports (what a vDPA pod sees). It runs
+/// on CPU `cpu` (main and forwarding lcore alike) and is killed when the guard drops.
+pub fn vhost_peer(dir: &ScratchDir, mode: MemoryMode, cpu: usize) -> (testkit::Proc, [PathBuf; 2]) {
+    let socks = [dir.join("vhost0"), dir.join("vhost1")];
+    let prefix = unique_prefix("vhost-peer");
+    let mut cmd = Command::new("dpdk-testpmd");
+    cmd.args(mode.eal_args(1024))
+        .args(["--no-pci", "--lcores", &format!("0@{cpu},1@{cpu}")])
+        .arg(format!("--file-prefix={prefix}"));
+    for (i, sock) in socks.iter().enumerate() {
+        cmd.arg(format!(
+            "--vdev=net_vhost{i},iface={},queues=1",
+            sock.display()
+        ));
+    }
+    cmd.args([
+        "--",
+        "--forward-mode=flowgen",
+        "--stats-period=60",
+        "--total-num-mbufs=8192",
+    ]);
+    let peer = testkit::Proc::spawn("dpdk-testpmd (vhost peer)", &mut cmd, Some(&prefix));
+    for sock in &socks {
+        testkit::wait_for_path(sock, Duration::from_secs(30)).expect("vhost-user socket");
+    }
+    (peer, socks)
+}
+
+/// EAL arguments of a pod-like app on virtio-user ports connected to `socks`, on CPU `cpu`.
+pub fn virtio_eal(mode: MemoryMode, cpu: usize, socks: &[PathBuf], prefix: &str) -> Vec<String> {
+    let mut eal = mode.eal_args(1024);
+    eal.extend(
+        [
+            "-n",
+            "4",
+            "-l",
+            &cpu.to_string(),
+            "--main-lcore",
+            &cpu.to_string(),
+        ]
+        .map(String::from),
+    );
+    for (i, sock) in socks.iter().enumerate() {
+        eal.push(format!(
+            "--vdev=virtio_user{i},path={},queues=1,mac=02:fe:00:00:00:0{i}",
+            sock.display()
+        ));
+    }
+    eal.extend(["--no-pci".to_owned(), format!("--file-prefix={prefix}")]);
+    eal
+}
+
+/// Reads a `--stats-file` summary.
+pub fn summary(path: &Path) -> serde_json::Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display()))
 }
