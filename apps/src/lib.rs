@@ -13,6 +13,7 @@ pub mod l3fwd;
 pub mod lcores;
 pub mod monitor;
 pub mod packet;
+pub mod pod;
 pub mod relay;
 pub mod runopts;
 pub mod sample_app;

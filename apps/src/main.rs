@@ -4,17 +4,43 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use dpdk_app::pod;
 
 /// DPDK workloads for Kubernetes vDPA traffic tests.
+///
+/// Without a subcommand, `dpdk-app` is the pod entrypoint (`dpdk-app run`).
 #[derive(Debug, Parser)]
 #[command(name = "dpdk-app", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The pod entrypoint (also `dpdk-app` with no arguments): discover the pod's devices and
+    /// run the app DPDK_SAMPLE_APP names (testpmd, l2fwd, l3fwd; unset: l3fwd) on them, with the
+    /// original image's default arguments plus TESTPMD_EXTRA_ARGS / L2FWD_EXTRA_ARGS /
+    /// L3FWD_EXTRA_ARGS.
+    Run {
+        #[command(flatten)]
+        flags: pod::DiscoveryFlags,
+    },
+    /// What `run` would do, without starting DPDK: interfaces, resources, EAL and app arguments.
+    Discover {
+        #[command(flatten)]
+        flags: pod::DiscoveryFlags,
+        /// Print one JSON object (interfaces, resources, plan, eal_args, app_args, command).
+        #[arg(long)]
+        json: bool,
+        /// Plan for this app instead of DPDK_SAMPLE_APP's.
+        #[arg(long, value_name = "APP")]
+        app: Option<netutil::App>,
+        /// Do not require device paths (/dev/vhost-vdpa-N, sockets) to exist, e.g. to plan from
+        /// a copy of a pod's files on another machine.
+        #[arg(long)]
+        no_device_check: bool,
+    },
     /// Initialise the EAL with the given arguments and list the ports it found (driver, MAC,
     /// link, capabilities), without forwarding. Usage: dpdk-app ports [EAL args]
     #[command(disable_help_flag = true)]
@@ -59,7 +85,20 @@ fn main() -> ExitCode {
     // Apps get their argv verbatim, as the C applications do: clap would swallow a leading `--`
     // (`dpdk-app relay -- --segment ...`), which separates EAL from application arguments.
     let args: Vec<String> = std::env::args().skip(2).collect();
-    match cli.command {
+    let Some(command) = cli.command else {
+        return finish("run", pod::run(&pod::DiscoveryFlags::default()));
+    };
+    match command {
+        Command::Run { flags } => finish("run", pod::run(&flags)),
+        Command::Discover {
+            flags,
+            json,
+            app,
+            no_device_check,
+        } => finish(
+            "discover",
+            pod::discover(&flags, app, json, !no_device_check),
+        ),
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
         Command::L2fwd { .. } => finish("l2fwd", dpdk_app::l2fwd::run(&args)),
         Command::L3fwd { .. } => finish("l3fwd", dpdk_app::l3fwd::run(&args)),

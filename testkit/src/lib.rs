@@ -226,6 +226,36 @@ impl Proc {
         (output, killed)
     }
 
+    /// Waits until `path` exists (a socket this process creates), up to `timeout`; fails at once,
+    /// with the process's output, if the process exits first.
+    pub fn wait_for_path(&mut self, path: &Path, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !path.exists() {
+            if self.has_exited() {
+                let name = self.name.clone();
+                let (output, _) = Proc {
+                    name: name.clone(),
+                    child: self.child.take(),
+                    prefix: self.prefix.clone(),
+                }
+                .wait(Duration::from_secs(1));
+                panic!(
+                    "{} exited before creating {}\n{}",
+                    name,
+                    path.display(),
+                    describe(&name, &output)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: {} did not appear within {timeout:?}",
+                self.name,
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends a signal (e.g. "INT", "TERM") to the process.
     pub fn signal(&self, signal: &str) {
         let status = Command::new("kill")

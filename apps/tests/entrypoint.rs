@@ -1,0 +1,527 @@
+//! The pod entrypoint: `dpdk-app discover --json` on the netutil fixtures (pods as kubelet,
+//! Multus and the device plugin set them up) gives the expected EAL and app arguments for each
+//! app; bad input fails clearly; and `dpdk-app` with no arguments runs testpmd on vhost-user
+//! sockets standing in for /dev/vhost-vdpa-N, served by a net_vhost peer that counts what
+//! arrives.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use testkit::{assert_success, describe, DpdkLock, Proc, ScratchDir};
+
+const APP: &str = env!("CARGO_BIN_EXE_dpdk-app");
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../netutil/tests/fixtures")
+        .join(name)
+}
+
+/// The fixture's `env` file: the container environment the pod would have.
+fn fixture_env(name: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(fixture(name).join("env")).unwrap();
+    text.lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// `dpdk-app <args>` on CPU 0 only, with exactly `env` (plus PATH) in its environment.
+fn dpdk_app(args: &[&str], env: &BTreeMap<String, String>) -> Output {
+    Command::new("taskset")
+        .args(["-c", "0", APP])
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env)
+        .output()
+        .expect("run dpdk-app")
+}
+
+/// Runs `discover --json` for `app` on a fixture and returns the parsed output.
+fn discover(name: &str, app: &str) -> Value {
+    let dir = fixture(name);
+    let mut env = fixture_env(name);
+    env.insert(
+        "PODNETINFO_DIR".into(),
+        dir.join("podnetinfo").display().to_string(),
+    );
+    env.insert(
+        "DEVINFO_DIR".into(),
+        dir.join("devinfo").display().to_string(),
+    );
+    env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
+    let out = dpdk_app(
+        &["discover", "--json", "--no-device-check", "--app", app],
+        &env,
+    );
+    assert!(out.status.success(), "{}", describe("discover", &out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}\n{}", describe("discover", &out)))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s.as_str().expect("string").to_owned())
+        .collect()
+}
+
+/// The memory arguments the plan chose on this machine (hugepages or not), which lead `eal_args`.
+fn memory_args(v: &Value) -> Vec<String> {
+    let mem = &v["plan"]["memory"];
+    let mb = mem["mb"].as_u64().unwrap().to_string();
+    match mem["mode"].as_str().unwrap() {
+        "hugepages" => vec!["-m".into(), mb],
+        "no-huge" => vec!["--no-huge".into(), "-m".into(), mb],
+        other => panic!("unknown memory mode {other}"),
+    }
+}
+
+/// Asserts the EAL arguments: memory first, then `rest`, then a `--file-prefix` for `app`.
+fn assert_eal(v: &Value, app: &str, rest: &[&str]) {
+    let eal = strings(&v["eal_args"]);
+    let mut expected = memory_args(v);
+    expected.extend(rest.iter().map(|s| s.to_string()));
+    let (prefix, body) = eal.split_last().expect("eal args");
+    assert_eq!(body, expected.as_slice(), "EAL args of {app}");
+    assert!(
+        prefix.starts_with(&format!("--file-prefix={app}-")),
+        "{prefix}"
+    );
+}
+
+const GEN_VDEVS: [&str; 2] = [
+    "--vdev=virtio_user0,path=/dev/vhost-vdpa-0,queues=1,mac=0c:fe:c0:ff:ee:00",
+    "--vdev=virtio_user1,path=/dev/vhost-vdpa-1,queues=1,mac=0c:fe:c0:ff:ee:01",
+];
+
+#[test]
+fn traffic_test_generator_runs_each_app_like_the_original_entrypoint() {
+    let v = discover("traffic-test-gen", "testpmd");
+    assert_eal(
+        &v,
+        "testpmd",
+        &[
+            "-n",
+            "4",
+            "-l",
+            "0",
+            "--main-lcore",
+            "0",
+            "--iova-mode=va",
+            GEN_VDEVS[0],
+            GEN_VDEVS[1],
+            "--no-pci",
+        ],
+    );
+    assert_eq!(
+        strings(&v["app_args"]),
+        [
+            "--auto-start",
+            "--tx-first",
+            "--stats-period",
+            "2",
+            "--forward-mode=txonly"
+        ]
+    );
+    let ifaces = v["interfaces"].as_array().unwrap();
+    assert_eq!(ifaces.len(), 3);
+    assert_eq!(
+        (ifaces[0]["interface"].as_str(), ifaces[0]["type"].as_str()),
+        (Some("eth0"), Some("host"))
+    );
+    for (i, mac) in [(1, "0c:fe:c0:ff:ee:00"), (2, "0c:fe:c0:ff:ee:01")] {
+        assert_eq!(ifaces[i]["type"], "vdpa");
+        assert_eq!(ifaces[i]["mac"], mac);
+        assert_eq!(
+            ifaces[i]["network"],
+            format!("default/vdpa-mlx-vhost-net-{}", 1000 * i)
+        );
+        assert_eq!(ifaces[i]["device_info"]["vdpa"]["driver"], "vhost");
+    }
+    assert!(
+        v["resources"]["cpus"] == serde_json::json!([0]),
+        "CPUs from the affinity: {}",
+        v["resources"]
+    );
+    let command = v["command"].as_str().unwrap();
+    assert!(
+        command.starts_with("dpdk-app testpmd ") && command.contains(" -- --auto-start"),
+        "{command}"
+    );
+
+    let v = discover("traffic-test-gen", "l2fwd");
+    assert_eal(
+        &v,
+        "l2fwd",
+        &[
+            "-n",
+            "4",
+            "-l",
+            "0",
+            "--main-lcore",
+            "0",
+            GEN_VDEVS[0],
+            GEN_VDEVS[1],
+            "--no-pci",
+        ],
+    );
+    assert_eq!(
+        strings(&v["app_args"]),
+        ["-p", "0x3", "-T", "120", "--no-mac-updating"]
+    );
+
+    let v = discover("traffic-test-gen", "l3fwd");
+    assert_eal(
+        &v,
+        "l3fwd",
+        &[
+            "-n",
+            "4",
+            "-l",
+            "0",
+            "--main-lcore",
+            "0",
+            GEN_VDEVS[0],
+            GEN_VDEVS[1],
+            "--no-pci",
+        ],
+    );
+    assert_eq!(
+        strings(&v["app_args"]),
+        [
+            "-p",
+            "0x3",
+            "-P",
+            "--config=(0,0,0),(1,0,0)",
+            "--parse-ptype"
+        ]
+    );
+}
+
+#[test]
+fn every_device_kind_becomes_its_port() {
+    let sfs = |v: &Value| {
+        if v["plan"]["memory"]["mode"] == "hugepages" {
+            vec!["--single-file-segments"]
+        } else {
+            vec![]
+        }
+    };
+
+    // --single-file-segments follows the memory arguments when hugepages back vhost-user.
+    let v = discover("vhost-user-server", "testpmd");
+    let mut rest = vec!["-n", "4"];
+    rest.extend(sfs(&v));
+    rest.extend([
+        "-l",
+        "0",
+        "--main-lcore",
+        "0",
+        "--iova-mode=va",
+        "--vdev=virtio_user0,path=/var/lib/cni/usrspcni/3f1c9a5e0b7d-net1,server=1,queues=1",
+        "--no-pci",
+    ]);
+    assert_eal(&v, "testpmd", &rest);
+
+    let v = discover("vhost-user-client", "l2fwd");
+    let mut rest = vec!["-n", "4"];
+    rest.extend(sfs(&v));
+    rest.extend(["-l", "0", "--main-lcore", "0", "--vdev=virtio_user0,path=/var/lib/vhost_sockets/vhu-net1.sock,queues=1,mac=02:00:00:00:aa:01", "--no-pci"]);
+    assert_eal(&v, "l2fwd", &rest);
+    assert_eq!(strings(&v["app_args"])[..2], ["-p", "0x1"]);
+
+    let v = discover("memif", "l2fwd");
+    assert_eal(
+        &v,
+        "l2fwd",
+        &[
+            "-n",
+            "4",
+            "-l",
+            "0",
+            "--main-lcore",
+            "0",
+            "--vdev=net_memif1,socket=/run/memif/memif-net1.sock,role=server,mac=02:fe:a0:00:00:01",
+            "--vdev=net_memif2,socket=/run/memif/memif-net2.sock,role=client",
+            "--no-pci",
+        ],
+    );
+    let skipped = v["plan"]["skipped"].to_string();
+    assert!(
+        skipped.contains("net3") && skipped.contains("ip"),
+        "memif in ip mode is skipped with a reason: {skipped}"
+    );
+
+    // Interface order (EAL numbers PCI ports by address regardless).
+    let v = discover("sriov-pci", "l3fwd");
+    assert_eal(
+        &v,
+        "l3fwd",
+        &[
+            "-n",
+            "4",
+            "-l",
+            "0",
+            "--main-lcore",
+            "0",
+            "-a",
+            "0000:18:02.3",
+            "-a",
+            "0000:18:02.2",
+            "-a",
+            "0000:18:02.5",
+        ],
+    );
+    assert_eq!(
+        strings(&v["app_args"])[..4],
+        ["-p", "0x7", "-P", "--config=(1,0,0),(0,0,0),(2,0,0)"]
+    );
+
+    let v = discover("mixed", "testpmd");
+    let eal = strings(&v["eal_args"]).join(" ");
+    for arg in [
+        "-a 0000:18:02.2",
+        "--vdev=virtio_user0,path=/dev/vhost-vdpa-0,queues=1,mac=ca:fe:c0:ff:ee:33",
+        "--vdev=virtio_user1,path=/var/lib/vhost_sockets/vhu-net2.sock,queues=1",
+        "--vdev=net_memif1,socket=/run/memif/memif-net3.sock,role=server",
+    ] {
+        assert!(eal.contains(arg), "{arg} missing from {eal}");
+    }
+    assert!(
+        !eal.contains("--no-pci") && !eal.contains("0000:65:00.4"),
+        "{eal}"
+    );
+    assert!(
+        v["plan"]["skipped"].to_string().contains("virtio"),
+        "the virtio vDPA device is reported"
+    );
+}
+
+fn failure(args: &[&str], env: &BTreeMap<String, String>) -> String {
+    let out = dpdk_app(args, env);
+    assert_eq!(out.status.code(), Some(1), "{}", describe("dpdk-app", &out));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn pod_env(name: &str) -> BTreeMap<String, String> {
+    let dir = fixture(name);
+    let mut env = fixture_env(name);
+    env.insert(
+        "PODNETINFO_DIR".into(),
+        dir.join("podnetinfo").display().to_string(),
+    );
+    env.insert(
+        "DEVINFO_DIR".into(),
+        dir.join("devinfo").display().to_string(),
+    );
+    env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
+    env
+}
+
+#[test]
+fn bad_input_fails_clearly() {
+    let mut env = pod_env("traffic-test-gen");
+    env.insert("DPDK_SAMPLE_APP".into(), "pktgen".into());
+    for args in [&[][..], &["run"], &["discover"]] {
+        let err = failure(args, &env);
+        assert!(
+            err.contains("DPDK_SAMPLE_APP=\"pktgen\"") && err.contains("testpmd, l2fwd, l3fwd"),
+            "{err}"
+        );
+    }
+
+    let empty = ScratchDir::new("no-devices");
+    let env = BTreeMap::from([
+        (
+            "PODNETINFO_DIR".to_owned(),
+            empty.path().display().to_string(),
+        ),
+        ("DEVINFO_DIR".to_owned(), empty.path().display().to_string()),
+        ("NETUTIL_WAIT_SECS".to_owned(), "0".to_owned()),
+        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
+    ]);
+    let err = failure(&[], &env);
+    assert!(
+        err.contains(&empty.path().display().to_string()),
+        "says where it looked: {err}"
+    );
+
+    let err = failure(&["discover"], &pod_env("broken-invalid-json"));
+    assert!(
+        err.contains("annotations") && err.contains("network-status"),
+        "names the file and the field: {err}"
+    );
+
+    let mut env = pod_env("virtio-only");
+    env.insert("DPDK_SAMPLE_APP".into(), "testpmd".into());
+    let err = failure(&[], &env);
+    assert!(
+        err.contains("virtio") && err.contains("net1"),
+        "explains the virtio vDPA device: {err}"
+    );
+
+    let mut env = pod_env("traffic-test-gen");
+    env.insert("TESTPMD_EXTRA_ARGS".into(), "--forward-mode='txonly".into());
+    let err = failure(&["discover", "--no-device-check"], &env);
+    assert!(
+        err.contains("TESTPMD_EXTRA_ARGS") && err.contains("unterminated"),
+        "{err}"
+    );
+
+    let env = pod_env("traffic-test-gen");
+    let err = failure(&["run", "--wait-secs", "soon"], &env);
+    assert!(err.contains("--wait-secs") && err.contains("soon"), "{err}");
+}
+
+/// Writes a pod's downward-API `annotations` as kubelet does, with a network-status as Multus
+/// writes it (4-space indented JSON) listing vDPA devices whose paths are `sockets`.
+fn write_pod(dir: &Path, sockets: &[PathBuf], macs: &[&str]) {
+    let mut status = vec![serde_json::json!({
+        "name": "cbr0", "interface": "eth0", "ips": ["10.244.1.5"], "mac": "aa:8e:3d:5c:11:02",
+        "default": true, "dns": {}
+    })];
+    for (i, (sock, mac)) in sockets.iter().zip(macs).enumerate() {
+        status.push(serde_json::json!({
+            "name": format!("default/vdpa-mlx-vhost-net-{}", 1000 * (i + 1)),
+            "interface": format!("net{}", i + 1),
+            "mac": mac,
+            "dns": {},
+            "device-info": {"type": "vdpa", "version": "1.1.0", "vdpa": {
+                "parent-device": format!("vdpa{i}"), "driver": "vhost",
+                "path": sock.display().to_string(), "pci-address": format!("0000:65:00.{}", i + 2)
+            }}
+        }));
+    }
+    let mut json = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    serde::Serialize::serialize(
+        &status,
+        &mut serde_json::Serializer::with_formatter(&mut json, fmt),
+    )
+    .unwrap();
+    let annotations = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_owned(),
+        String::from_utf8(json).unwrap(),
+    )]);
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("annotations"),
+        netutil::downward::format(&annotations),
+    )
+    .unwrap();
+}
+
+#[test]
+fn pod_without_arguments_runs_testpmd_on_its_vdpa_devices() {
+    let _lock = DpdkLock::acquire();
+    let scratch = ScratchDir::new("entrypoint");
+    let sockets: Vec<PathBuf> = (0..2)
+        .map(|i| scratch.join(&format!("vhost-vdpa-{i}.sock")))
+        .collect();
+    let peer_stats = scratch.join("peer.json");
+
+    // The peer plays the vDPA NIC: one net_vhost port per pod device, counting what arrives.
+    let peer_prefix = testkit::unique_prefix("peer");
+    let mut peer = Command::new(APP);
+    peer.args([
+        "testpmd",
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-pci",
+        "-l",
+        "1",
+        "--file-prefix",
+        &peer_prefix,
+    ]);
+    for (i, s) in sockets.iter().enumerate() {
+        peer.arg(format!(
+            "--vdev=net_vhost{i},iface={},queues=1",
+            s.display()
+        ));
+    }
+    peer.args([
+        "--",
+        "--forward-mode=rxonly",
+        "--total-num-mbufs=16384",
+        "--stats-file",
+    ])
+    .arg(&peer_stats);
+    let mut peer = Proc::spawn("vhost peer", &mut peer, Some(&peer_prefix));
+    for s in &sockets {
+        peer.wait_for_path(s, Duration::from_secs(30));
+    }
+
+    let podnetinfo = scratch.join("podnetinfo");
+    write_pod(
+        &podnetinfo,
+        &sockets,
+        &["0c:fe:c0:ff:ee:00", "0c:fe:c0:ff:ee:01"],
+    );
+    let env = BTreeMap::from([
+        (
+            "PODNETINFO_DIR".to_owned(),
+            podnetinfo.display().to_string(),
+        ),
+        (
+            "DEVINFO_DIR".to_owned(),
+            scratch.join("devinfo").display().to_string(),
+        ),
+        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
+        (
+            "TESTPMD_EXTRA_ARGS".to_owned(),
+            "--forward-mode=txonly --duration 3".to_owned(),
+        ),
+    ]);
+    let pod = dpdk_app(&[], &env);
+    let pod_out = String::from_utf8_lossy(&pod.stdout).into_owned();
+    assert!(pod.status.success(), "{}", describe("pod", &pod));
+    // The command line it logged is the one it ran, and it is what a person would type.
+    let entered = pod_out
+        .lines()
+        .find_map(|l| l.strip_prefix("ENTER dpdk-app: "))
+        .expect("ENTER line");
+    for sock in &sockets {
+        assert!(
+            entered.contains(&format!("path={}", sock.display())),
+            "{entered}"
+        );
+    }
+    assert!(
+        entered.contains("mac=0c:fe:c0:ff:ee:01")
+            && entered.ends_with("--forward-mode=txonly --duration 3"),
+        "{entered}"
+    );
+
+    peer.signal("INT");
+    let (peer_out, killed) = peer.wait(Duration::from_secs(20));
+    assert_success("vhost peer", &peer_out, killed);
+    let sent = testkit::parse_forward_stats(&pod_out);
+    let received: Value =
+        serde_json::from_str(&std::fs::read_to_string(&peer_stats).unwrap()).unwrap();
+    for port in 0..2u16 {
+        let tx = sent[&port].tx_packets;
+        let rx = received["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["port"] == port)
+            .unwrap()["rx_packets"]
+            .as_u64()
+            .unwrap();
+        assert!(
+            tx > 10_000,
+            "port {port}: the pod sent only {tx}\n{pod_out}"
+        );
+        assert_eq!(
+            rx, tx,
+            "port {port}: the peer counts exactly what the pod sent"
+        );
+    }
+}
