@@ -160,7 +160,11 @@ fn lpm_matches_c() {
         "l3fwd-lpm",
         &Scenario::new(&inputs),
         &args,
-        &[&args, &["-p", PORTS, CONFIG]],
+        &[
+            &args,
+            &["-p", PORTS, CONFIG],
+            &["-p", PORTS, CONFIG, "--per-port-pool"],
+        ],
     );
     assert_forwarded_and_dropped(&c, &inputs);
     assert!(
@@ -186,7 +190,16 @@ fn em_matches_c() {
 #[test]
 fn em_ipv6_matches_c() {
     let inputs = inputs(Set::Em);
-    let args = ["-p", PORTS, "-E", "--ipv6", CONFIG, "--parse-ptype"];
+    let args = [
+        "-p",
+        PORTS,
+        "-E",
+        "--ipv6",
+        CONFIG,
+        "--parse-ptype",
+        "--eth-dest=1,0c:fe:c0:ff:ee:01",
+        "--max-pkt-len=1518",
+    ];
     let (c, _) = compare("l3fwd-em6", &Scenario::new(&inputs), &args, &[&args]);
     assert_forwarded_and_dropped(&c, &inputs);
 }

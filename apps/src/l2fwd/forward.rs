@@ -25,11 +25,17 @@ pub fn mac_header(dst_port: u16, dst_port_mac: MacAddr) -> [u8; 12] {
 pub fn rewrite(frame: &mut [u8], header: &[u8; 12]) {
     match frame.first_chunk_mut::<12>() {
         Some(addrs) => *addrs = *header,
-        None => {
-            let n = frame.len();
-            frame.copy_from_slice(&header[..n]);
-        }
+        None => rewrite_runt(frame, header),
     }
+}
+
+/// Kept out of line: merged with the fixed-size copy above, it would turn every rewrite into
+/// a variable-length `memcpy` call.
+#[cold]
+#[inline(never)]
+fn rewrite_runt(frame: &mut [u8], header: &[u8; 12]) {
+    let n = frame.len();
+    frame.copy_from_slice(&header[..n]);
 }
 
 /// One RX port of an lcore and where its packets go.

@@ -310,11 +310,7 @@ fn rfc1812_strict(frame: &mut [u8]) -> bool {
 fn peek<const N: usize, R>(frame: &[u8], f: impl FnOnce(&[u8; N]) -> R) -> R {
     match frame.first_chunk::<N>() {
         Some(w) => f(w),
-        None => {
-            let mut w = [0u8; N];
-            w[..frame.len()].copy_from_slice(frame);
-            f(&w)
-        }
+        None => f(&zero_filled(frame)),
     }
 }
 
@@ -325,14 +321,30 @@ fn window<const N: usize, R>(frame: &mut [u8], f: impl FnOnce(&mut [u8; N]) -> R
     match frame.first_chunk_mut::<N>() {
         Some(w) => f(w),
         None => {
-            let n = frame.len();
-            let mut w = [0u8; N];
-            w[..n].copy_from_slice(frame);
+            let mut w = zero_filled(frame);
             let r = f(&mut w);
-            frame.copy_from_slice(&w[..n]);
+            write_back(frame, &w);
             r
         }
     }
+}
+
+// The short-frame copies stay out of line, so that the fixed-size accesses of the common case
+// are not merged with them into variable-length `memcpy` calls.
+
+#[cold]
+#[inline(never)]
+fn zero_filled<const N: usize>(frame: &[u8]) -> [u8; N] {
+    let mut w = [0u8; N];
+    w[..frame.len()].copy_from_slice(frame);
+    w
+}
+
+#[cold]
+#[inline(never)]
+fn write_back<const N: usize>(frame: &mut [u8], w: &[u8; N]) {
+    let n = frame.len();
+    frame.copy_from_slice(&w[..n]);
 }
 
 #[cfg(test)]
