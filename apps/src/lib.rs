@@ -14,6 +14,7 @@ pub mod lcores;
 pub mod monitor;
 pub mod packet;
 pub mod pod;
+pub mod podsim;
 pub mod relay;
 pub mod runopts;
 pub mod sample_app;
