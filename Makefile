@@ -23,6 +23,15 @@ lint: ## rustfmt and clippy, warnings are errors
 test: lint validate ## everything CI runs: lint, unit, integration (real DPDK) and manifest tests
 	$(CARGO) test --workspace --locked
 
+# `make demo DEMO_ARGS="--app l3fwd --duration 20"`; `dpdk-app demo --help` lists the options.
+DEMO_ARGS ?=
+
+.PHONY: demo
+demo: ## the traffic test on this machine with a report (installs what is missing, release build)
+	./scripts/install-deps.sh
+	$(CARGO) build --release --locked -p dpdk-app
+	./target/release/dpdk-app demo $(DEMO_ARGS)
+
 bench: ## side-by-side benchmarks against the C references
 	$(CARGO) bench --workspace --locked
 

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cmdline;
+pub mod demo;
 pub mod getopt;
 pub mod inspect;
 pub mod l2fwd;

@@ -70,6 +70,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
         _args: Vec<String>,
     },
+    /// The traffic test of deployment/vdpa-dpdk-traffic-test.yaml on this machine (relay,
+    /// generator and sink pods as in the cluster), paced and at max rate, with a report.
+    /// Usage: dpdk-app demo [--duration SECS] [--rate PPS] [--app APP] ... (--help)
+    #[command(disable_help_flag = true)]
+    Demo {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
+    },
     /// The vhost-user switch that stands in for the vDPA NIC on one machine (demo, pod
     /// simulation). Usage: dpdk-app relay [EAL args] -- --segment NAME=PORTS ... (--help)
     #[command(disable_help_flag = true)]
@@ -102,6 +110,7 @@ fn main() -> ExitCode {
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
         Command::L2fwd { .. } => finish("l2fwd", dpdk_app::l2fwd::run(&args)),
         Command::L3fwd { .. } => finish("l3fwd", dpdk_app::l3fwd::run(&args)),
+        Command::Demo { .. } => finish("demo", dpdk_app::demo::run(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }

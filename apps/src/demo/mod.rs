@@ -1,0 +1,391 @@
+//! `dpdk-app demo`: the Kubernetes vDPA traffic test on one machine, with a report.
+//!
+//! The pods of `deployment/vdpa-dpdk-traffic-test.yaml` run as in the cluster (entrypoint with
+//! no arguments, environment from the manifest, discovery from a simulated downward-API
+//! directory; see [`crate::podsim`]) over the vhost-user relay that plays the vDPA NIC and its
+//! switch, in two phases: `paced` (a rate this machine sustains without loss) and `max-rate`.
+//! With `--app l2fwd|l3fwd` a forwarder pod sits in the VLAN 1000 network ([`forwarder`]).
+//! The report ([`report`], [`html`]) goes to `--report-dir`.
+
+pub mod forwarder;
+pub mod html;
+pub mod report;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use netutil::App;
+
+use crate::getopt::{self, GetoptError, HasArg, Opt};
+use crate::podsim::hugepages::HugepageMode;
+use crate::podsim::manifest::{self, Pod};
+use crate::podsim::placement::{Placement, Role};
+use crate::podsim::run::{self, role_of, RunSpec};
+use crate::podsim::{self as sim, PodsimError, Simulation};
+use report::{Phase, Placed, Report};
+
+/// The paced rate per port: on a 2-core machine with other work going on, 100 kpps per port
+/// (200 kpps through the relay) was delivered without loss in every measured run, 150 kpps
+/// mostly, and 200 kpps lost frames when a compiler took the CPUs (docs/demo.md).
+pub const DEFAULT_RATE: u64 = 100_000;
+/// Seconds each phase sends.
+pub const DEFAULT_DURATION: f64 = 10.0;
+/// testpmd's default packet length (`--txpkts 64`).
+pub const DEFAULT_FRAME: u16 = 64;
+/// Receivers keep running this long after the generator stopped, for frames in flight.
+const DRAIN: Duration = Duration::from_millis(500);
+
+/// Errors of the demo.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Getopt(#[from] GetoptError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Podsim(#[from] PodsimError),
+    #[error("interrupted; the report so far is in {0}")]
+    Interrupted(PathBuf),
+    #[error("phase {0} failed (see the report in {1})")]
+    PhaseFailed(String, PathBuf),
+}
+
+/// The demo's options.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub duration: Duration,
+    pub rate: u64,
+    pub frame_size: u16,
+    pub app: App,
+    pub report_dir: PathBuf,
+    pub manifest: PathBuf,
+    pub hugepages: HugepageMode,
+}
+
+const HELP: &str = "\
+Usage: dpdk-app demo [options]
+
+Runs the vDPA traffic test of deployment/vdpa-dpdk-traffic-test.yaml on this machine: the
+generator and sink pods as in the cluster (entrypoint, env from the manifest, simulated
+downward-API files), the vhost-user relay standing in for the vDPA NIC and its VLANs. Two
+phases, paced and max-rate; writes report.json and report.html.
+
+  --duration SECS     how long each phase sends (default 10)
+  --rate PPS          paced phase: packets per second per port (default 100000)
+  --frame-size N      frame length in bytes without FCS, as testpmd's --txpkts (default 64)
+  --app APP           testpmd (default: generator straight to sink), or l2fwd / l3fwd: a
+                      forwarder pod running that app in the VLAN 1000 path
+  --report-dir DIR    where the report goes (default ./demo-report)
+  --manifest FILE     the traffic-test manifest (default deployment/vdpa-dpdk-traffic-test.yaml)
+  --hugepages MODE    auto (default: the pods share the free hugepages, else --no-huge) or off
+";
+
+impl Options {
+    const TABLE: [Opt; 7] = [
+        Opt::long("duration", HasArg::Required),
+        Opt::long("rate", HasArg::Required),
+        Opt::long("frame-size", HasArg::Required),
+        Opt::long("app", HasArg::Required),
+        Opt::long("report-dir", HasArg::Required),
+        Opt::long("manifest", HasArg::Required),
+        Opt::long("hugepages", HasArg::Required),
+    ];
+
+    /// Parses the demo's arguments; `Ok(None)` after printing `--help`.
+    pub fn parse(args: &[String]) -> Result<Option<Options>, DemoError> {
+        if args.iter().any(|a| a == "--help" || a == "-h") {
+            print!("{HELP}");
+            return Ok(None);
+        }
+        let mut o = Options {
+            duration: Duration::from_secs_f64(DEFAULT_DURATION),
+            rate: DEFAULT_RATE,
+            frame_size: DEFAULT_FRAME,
+            app: App::Testpmd,
+            report_dir: PathBuf::from("demo-report"),
+            manifest: default_manifest(),
+            hugepages: HugepageMode::Fit,
+        };
+        let bad = |name: &str, v: &str, why: &str| {
+            DemoError::Usage(format!("invalid --{name} {v:?}: {why}"))
+        };
+        for (name, value) in getopt::scan(args, &Self::TABLE)? {
+            let v = value.unwrap_or_default();
+            match name {
+                "duration" => {
+                    let secs: f64 = v
+                        .parse()
+                        .ok()
+                        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+                        .ok_or_else(|| {
+                            bad(name, &v, "expected seconds, more than 0 and at most 3600")
+                        })?;
+                    o.duration = Duration::from_secs_f64(secs);
+                }
+                "rate" => {
+                    o.rate =
+                        v.parse().ok().filter(|r| *r > 0).ok_or_else(|| {
+                            bad(name, &v, "expected packets per second, at least 1")
+                        })?
+                }
+                "frame-size" => {
+                    o.frame_size = v
+                        .parse()
+                        .ok()
+                        .filter(|n| (64..=1518).contains(n))
+                        .ok_or_else(|| bad(name, &v, "expected 64 to 1518 bytes"))?
+                }
+                "app" => {
+                    o.app = v
+                        .parse()
+                        .map_err(|_| bad(name, &v, "expected testpmd, l2fwd or l3fwd"))?
+                }
+                "report-dir" => o.report_dir = PathBuf::from(v),
+                "manifest" => o.manifest = PathBuf::from(v),
+                "hugepages" => {
+                    o.hugepages = match v.as_str() {
+                        "auto" => HugepageMode::Fit,
+                        "off" => HugepageMode::Off,
+                        _ => return Err(bad(name, &v, "expected auto or off")),
+                    }
+                }
+                _ => unreachable!("getopt only returns names from the table"),
+            }
+        }
+        Ok(Some(o))
+    }
+}
+
+/// `deployment/...` under the working directory, else in the source tree this was built from.
+fn default_manifest() -> PathBuf {
+    let here = PathBuf::from(manifest::TRAFFIC_TEST);
+    if here.exists() {
+        return here;
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(manifest::TRAFFIC_TEST)
+}
+
+/// Entry point: `argv` is everything after `demo`.
+pub fn run(argv: &[String]) -> Result<(), DemoError> {
+    let Some(opts) = Options::parse(argv)? else {
+        return Ok(());
+    };
+    // Ctrl-C (and SIGTERM/SIGHUP) end the current phase; every process and file is removed
+    // and the report so far is written.
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(sig, stop.clone())
+            .map_err(|e| DemoError::Usage(format!("cannot install signal handlers: {e}")))?;
+    }
+    let abort = || stop.load(Ordering::Relaxed);
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| DemoError::Io { path, source }
+    };
+    std::fs::create_dir_all(&opts.report_dir).map_err(io(&opts.report_dir))?;
+    let report_dir = opts
+        .report_dir
+        .canonicalize()
+        .map_err(io(&opts.report_dir))?;
+    let binary = std::env::current_exe().map_err(io(Path::new("/proc/self/exe")))?;
+    let placement = Placement::for_this_machine();
+    // Socket paths must stay short: the pods' files live under /tmp, the logs in the report.
+    let work = std::env::temp_dir().join(format!("dpdk-app-demo-{}", std::process::id()));
+
+    let mut phases = Vec::new();
+    for (name, rate) in [("paced", Some(opts.rate)), ("max-rate", None)] {
+        if abort() {
+            phases.push(Phase::failed(name, rate, Vec::new(), "interrupted".into()));
+            continue;
+        }
+        println!("Phase {name}: starting the relay and the pods ...");
+        let logs = report_dir.join("logs").join(name);
+        let phase = match run_phase(
+            &opts,
+            &binary,
+            &placement,
+            &work.join(name),
+            &logs,
+            name,
+            rate,
+            &abort,
+        ) {
+            Ok(phase) => phase,
+            Err(e) => {
+                let why = if abort() {
+                    "interrupted".to_owned()
+                } else {
+                    e.to_string()
+                };
+                eprintln!("Phase {name} failed: {why}");
+                Phase::failed(name, rate, placed(&placement, opts.app), why)
+            }
+        };
+        phases.push(phase);
+    }
+    let _ = std::fs::remove_dir_all(&work);
+
+    let report = Report {
+        phases,
+        app: opts.app.name().to_owned(),
+        topology: describe_topology(opts.app),
+        frame_size: opts.frame_size,
+    };
+    let json_path = report_dir.join("report.json");
+    let mut json = serde_json::to_string_pretty(&report).expect("reports serialise");
+    json.push('\n');
+    std::fs::write(&json_path, json).map_err(io(&json_path))?;
+    let html_path = report_dir.join("report.html");
+    std::fs::write(&html_path, html::render(&report)).map_err(io(&html_path))?;
+
+    print!("\n{}", report.text());
+    if let Some(p) = report
+        .phases
+        .iter()
+        .find(|p| p.name == "paced" && p.error.is_none() && p.lost() > 0)
+    {
+        println!(
+            "\nWARNING: the paced phase lost {} frames: this machine did not sustain {} pps per port \
+             (busy CPUs?); try a lower --rate.",
+            p.lost(),
+            opts.rate
+        );
+    }
+    println!("\nReport: {}", report_dir.display());
+    if abort() {
+        return Err(DemoError::Interrupted(report_dir));
+    }
+    match report.phases.iter().find(|p| p.error.is_some()) {
+        Some(p) => Err(DemoError::PhaseFailed(p.name.clone(), report_dir)),
+        None => Ok(()),
+    }
+}
+
+/// The pods of the demo: the manifest's, plus the forwarder for l2fwd/l3fwd.
+fn pods_for(app: App, mut pods: Vec<Pod>) -> Vec<Pod> {
+    if app != App::Testpmd {
+        let sink_at = pods.len() - 1;
+        let fwd = forwarder::pod(&pods[sink_at], app);
+        pods.insert(sink_at, fwd);
+    }
+    pods
+}
+
+fn describe_topology(app: App) -> String {
+    match app {
+        App::Testpmd => "testpmd txonly generator -> relay (vDPA NIC and switch, VLAN 1000 and 2000 apart) -> testpmd rxonly sink".into(),
+        other => format!("testpmd txonly generator -> relay -> {other} forwarder pod (VLAN 1000 only) -> relay -> testpmd rxonly sink; VLAN 2000 goes straight to the sink"),
+    }
+}
+
+fn placed(p: &Placement, app: App) -> Vec<Placed> {
+    let mut v = vec![
+        Placed {
+            process: "relay".into(),
+            cpu: p.relay_cpu.to_string(),
+            idle_sleep_us: p.relay_idle_sleep_us,
+        },
+        Placed {
+            process: "generator".into(),
+            cpu: p.generator.0.to_string(),
+            idle_sleep_us: p.generator.1,
+        },
+    ];
+    if app != App::Testpmd {
+        v.push(Placed {
+            process: format!("forwarder ({app})"),
+            cpu: p.forwarder.0.to_string(),
+            idle_sleep_us: 0,
+        });
+    }
+    v.push(Placed {
+        process: "sink".into(),
+        cpu: p.sink.0.to_string(),
+        idle_sleep_us: p.sink.1,
+    });
+    v
+}
+
+/// Runs one phase.
+#[allow(clippy::too_many_arguments)]
+fn run_phase(
+    opts: &Options,
+    binary: &Path,
+    placement: &Placement,
+    root: &Path,
+    logs: &Path,
+    name: &str,
+    rate: Option<u64>,
+    abort: &dyn Fn() -> bool,
+) -> Result<Phase, DemoError> {
+    let pods = pods_for(opts.app, manifest::read_pods(&opts.manifest)?);
+    let nad_dir = opts.manifest.parent().unwrap_or(Path::new("."));
+    let nads = manifest::read_nads(nad_dir)?;
+    let sim_opts = sim::Options {
+        manifest: opts.manifest.clone(),
+        nad_dir: nad_dir.to_path_buf(),
+        root: root.to_path_buf(),
+        hugepages: opts.hugepages,
+    };
+    let fwd_nad = pods
+        .iter()
+        .find(|p| p.name == forwarder::POD)
+        .map(|p| p.networks[0].name.clone())
+        .unwrap_or_default();
+    let sim = Simulation::materialise_pods(&sim_opts, pods, &nads, |pod, n, nad| {
+        forwarder::segment(pod, n, nad, &fwd_nad)
+    })?;
+    // One statistics line per second for the rate plot (testpmd's; l2fwd and l3fwd print
+    // theirs every -T seconds), the frame size and rate for the generator.
+    let (frame, app) = (opts.frame_size.to_string(), opts.app);
+    let extra_args = move |role: Role, pod_app: App| {
+        let mut words: Vec<String> = Vec::new();
+        if pod_app == App::Testpmd {
+            words.extend(["--stats-period".into(), "1".into()]);
+        }
+        if role == Role::Generator {
+            words.extend(["--txpkts".into(), frame.clone()]);
+            if let Some(r) = rate {
+                words.extend(["--tx-rate".into(), r.to_string()]);
+            }
+            if app == App::L3fwd {
+                words.extend(["--tx-ip".into(), forwarder::L3FWD_TX_IP.into()]);
+            }
+        }
+        words
+    };
+    let spec = RunSpec {
+        binary,
+        logs,
+        placement,
+        duration: opts.duration,
+        extra_args: &extra_args,
+        drain: DRAIN,
+    };
+    let outcome = run::run(&sim, &spec, abort)?;
+    let index = |role: Role| (0..sim.pods.len()).find(|&i| role_of(&sim.pods[i], i) == role);
+    let placed = placed(placement, opts.app);
+    Phase::from_run(
+        name,
+        rate,
+        placed,
+        sim.hugepages.note.clone(),
+        &sim.topology,
+        index,
+        &outcome,
+    )
+    .map_err(|e| DemoError::Usage(format!("phase {name}: {e}")))
+}
