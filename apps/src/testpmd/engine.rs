@@ -140,9 +140,9 @@ impl Lcore {
             }
         }
         match mode {
-            Mode::Io => self.forward::<Io>(&stop, idle_sleep, link.as_ref()),
-            Mode::Mac => self.forward::<Mac>(&stop, idle_sleep, link.as_ref()),
-            Mode::MacSwap => self.forward::<MacSwap>(&stop, idle_sleep, link.as_ref()),
+            Mode::Io => self.forward::<Forward<Io>>(&stop, idle_sleep, link.as_ref()),
+            Mode::Mac => self.forward::<Forward<Mac>>(&stop, idle_sleep, link.as_ref()),
+            Mode::MacSwap => self.forward::<Forward<MacSwap>>(&stop, idle_sleep, link.as_ref()),
             Mode::RxOnly => self.forward::<RxOnly>(&stop, idle_sleep, link.as_ref()),
             Mode::TxOnly => self.forward::<TxOnly>(&stop, idle_sleep, link.as_ref()),
             Mode::FlowGen => self.forward::<FlowGen>(&stop, idle_sleep, link.as_ref()),
@@ -417,46 +417,53 @@ fn build_chained(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now
     n
 }
 
+/// io, mac and macswap: receive, rewrite each frame in place, send on.
+struct Forward<R>(std::marker::PhantomData<R>);
+
+/// What a forwarding mode does to each frame.
+trait Rewrite {
+    fn rewrite(frame: &mut [u8], s: &StreamRun);
+}
+
+impl<R: Rewrite> Engine for Forward<R> {
+    #[inline(always)]
+    fn burst(cx: &mut Context, s: &mut StreamRun) -> usize {
+        if receive(cx, s) == 0 {
+            return 0;
+        }
+        for m in cx.batch.iter_mut() {
+            R::rewrite(m.data_mut(), s);
+        }
+        send_batch(cx, s)
+    }
+}
+
+/// io: frames go out untouched.
 struct Io;
-impl Engine for Io {
+impl Rewrite for Io {
     #[inline(always)]
-    fn burst(cx: &mut Context, s: &mut StreamRun) -> usize {
-        if receive(cx, s) == 0 {
-            return 0;
-        }
-        send_batch(cx, s)
-    }
+    fn rewrite(_: &mut [u8], _: &StreamRun) {}
 }
 
+/// mac: destination = the TX port's peer, source = the TX port.
 struct Mac;
-impl Engine for Mac {
+impl Rewrite for Mac {
     #[inline(always)]
-    fn burst(cx: &mut Context, s: &mut StreamRun) -> usize {
-        if receive(cx, s) == 0 {
-            return 0;
+    fn rewrite(frame: &mut [u8], s: &StreamRun) {
+        if let Some(hdr) = frame.get_mut(..12) {
+            hdr.copy_from_slice(&s.macs);
         }
-        for m in cx.batch.iter_mut() {
-            if let Some(hdr) = m.data_mut().get_mut(..12) {
-                hdr.copy_from_slice(&s.macs);
-            }
-        }
-        send_batch(cx, s)
     }
 }
 
+/// macswap: source and destination exchanged.
 struct MacSwap;
-impl Engine for MacSwap {
+impl Rewrite for MacSwap {
     #[inline(always)]
-    fn burst(cx: &mut Context, s: &mut StreamRun) -> usize {
-        if receive(cx, s) == 0 {
-            return 0;
+    fn rewrite(frame: &mut [u8], _: &StreamRun) {
+        if let Ok(mut f) = ether::Frame::new_checked(frame) {
+            f.swap_addresses();
         }
-        for m in cx.batch.iter_mut() {
-            if let Ok(mut f) = ether::Frame::new_checked(m.data_mut()) {
-                f.swap_addresses();
-            }
-        }
-        send_batch(cx, s)
     }
 }
 

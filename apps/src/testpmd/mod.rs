@@ -467,26 +467,18 @@ fn stream_run(
             .expect("streams use started ports")
     };
     let (rxi, txi) = (index(spec.rx_port), index(spec.tx_port));
-    let rx = if cfg.mode.receives() {
-        let q = ports[rxi]
-            .rx
-            .get_mut(usize::from(spec.rx_queue))
-            .and_then(Option::take)
-            .ok_or_else(missing)?;
-        Some(q)
-    } else {
-        None
-    };
-    let tx = if cfg.mode.transmits() || cfg.tx_first {
-        let q = ports[txi]
-            .tx
-            .get_mut(usize::from(spec.tx_queue))
-            .and_then(Option::take)
-            .ok_or_else(missing)?;
-        Some(q)
-    } else {
-        None
-    };
+    // Each queue belongs to one stream at most, which takes it here.
+    fn take<Q>(queues: &mut [Option<Q>], q: u16) -> Option<Q> {
+        queues.get_mut(usize::from(q)).and_then(Option::take)
+    }
+    let rx = cfg
+        .mode
+        .receives()
+        .then(|| take(&mut ports[rxi].rx, spec.rx_queue).ok_or_else(missing))
+        .transpose()?;
+    let tx = (cfg.mode.transmits() || cfg.tx_first)
+        .then(|| take(&mut ports[txi].tx, spec.tx_queue).ok_or_else(missing))
+        .transpose()?;
     let tx_mac = ports[txi].port.mac_addr()?;
     let peer = cfg.peer(spec.tx_port);
     let probe = cfg.probe.then_some((spec.id, clock));

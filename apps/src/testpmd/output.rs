@@ -378,40 +378,33 @@ pub fn rxtx_config(
 pub fn probe_summary(report: &super::probe::ProbeReport) -> String {
     let mut out =
         String::from("\n  ++++++++++++++++++++ Probe statistics (dpdk-app) ++++++++++++++++++++\n");
-    let lat = |l: &Option<super::probe::Latency>| match l {
+    for s in &report.streams {
+        let label = format!("Stream {:<3} port {:<2}", s.stream, s.port);
+        let _ = writeln!(out, "  {label}: {}", figures(&s.figures));
+    }
+    let _ = writeln!(
+        out,
+        "  {:<18}: {}",
+        "Total",
+        figures(&report.totals.figures)
+    );
+    out.push_str("  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\n");
+    out
+}
+
+fn figures(f: &super::probe::Figures) -> String {
+    let sent = f.sent.map_or(String::new(), |n| format!("sent={n} "));
+    let latency = match &f.latency_ns {
         Some(l) => format!(
             "latency ns p50={} p99={} p99.9={} max={}",
             l.p50, l.p99, l.p999, l.max
         ),
         None => "latency n/a".to_owned(),
     };
-    for s in &report.streams {
-        let sent = s.sent.map_or(String::new(), |n| format!("sent={n} "));
-        let _ = writeln!(
-            out,
-            "  Stream {:<3} port {:<2}: {sent}received={} lost={} reordered={} duplicated={} {}",
-            s.stream,
-            s.port,
-            s.received,
-            s.lost,
-            s.reordered,
-            s.duplicated,
-            lat(&s.latency_ns)
-        );
-    }
-    let t = &report.totals;
-    let sent = t.sent.map_or(String::new(), |n| format!("sent={n} "));
-    let _ = writeln!(
-        out,
-        "  Total          : {sent}received={} lost={} reordered={} duplicated={} {}",
-        t.received,
-        t.lost,
-        t.reordered,
-        t.duplicated,
-        lat(&t.latency_ns)
-    );
-    out.push_str("  ++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++++\n");
-    out
+    format!(
+        "{sent}received={} lost={} reordered={} duplicated={} {latency}",
+        f.received, f.lost, f.reordered, f.duplicated
+    )
 }
 
 #[cfg(test)]

@@ -375,12 +375,10 @@ impl Latency {
     }
 }
 
-/// One stream in a report: what this process sent on it and/or received of it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StreamReport {
-    pub stream: u16,
-    /// TX port for a sent stream, RX port for a received one.
-    pub port: u16,
+/// What a report says about a stream, or about all of them.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    /// Probes this process sent (only on streams it generates).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent: Option<u64>,
     pub received: u64,
@@ -388,6 +386,28 @@ pub struct StreamReport {
     pub reordered: u64,
     pub duplicated: u64,
     pub latency_ns: Option<Latency>,
+}
+
+impl Figures {
+    fn add(&mut self, o: &Figures) {
+        if let Some(s) = o.sent {
+            self.sent = Some(self.sent.unwrap_or(0) + s);
+        }
+        self.received += o.received;
+        self.lost += o.lost;
+        self.reordered += o.reordered;
+        self.duplicated += o.duplicated;
+    }
+}
+
+/// One stream in a report: what this process sent on it and/or received of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamReport {
+    pub stream: u16,
+    /// TX port for a sent stream, RX port for a received one.
+    pub port: u16,
+    #[serde(flatten)]
+    pub figures: Figures,
     #[serde(skip_serializing_if = "is_zero")]
     pub foreign_clock: u64,
     #[serde(skip_serializing_if = "is_zero")]
@@ -401,13 +421,8 @@ fn is_zero(n: &u64) -> bool {
 /// Totals over all streams.
 #[derive(Debug, Clone, Serialize)]
 pub struct TotalsReport {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sent: Option<u64>,
-    pub received: u64,
-    pub lost: u64,
-    pub reordered: u64,
-    pub duplicated: u64,
-    pub latency_ns: Option<Latency>,
+    #[serde(flatten)]
+    pub figures: Figures,
     /// Latency counts in doubling buckets, for plots (the demo's report draws them).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub latency_histogram: Vec<Bucket>,
@@ -516,52 +531,42 @@ impl Aggregate {
     pub fn report(&mut self, clock_id: u16) -> ProbeReport {
         self.entries.sort_by_key(|e| (e.stream, e.port));
         let mut total_hist: Option<Histogram<u64>> = None;
-        let mut totals = TotalsReport {
-            sent: None,
-            received: 0,
-            lost: 0,
-            reordered: 0,
-            duplicated: 0,
-            latency_ns: None,
-            latency_histogram: Vec::new(),
-        };
+        let mut totals = Figures::default();
         let mut streams = Vec::with_capacity(self.entries.len());
         for e in &self.entries {
-            let (counts, hist) = (&e.counts, &e.latency);
-            if let Some(s) = e.sent {
-                totals.sent = Some(totals.sent.unwrap_or(0) + s);
-            }
-            totals.received += counts.received;
-            totals.lost += counts.lost();
-            totals.reordered += counts.reordered;
-            totals.duplicated += counts.duplicated;
-            if let Some(h) = hist {
+            if let Some(h) = &e.latency {
                 match &mut total_hist {
                     Some(t) => t.add(h).expect("same bounds"),
                     None => total_hist = Some(h.clone()),
                 }
             }
+            let figures = Figures {
+                sent: e.sent,
+                received: e.counts.received,
+                lost: e.counts.lost(),
+                reordered: e.counts.reordered,
+                duplicated: e.counts.duplicated,
+                latency_ns: e.latency.as_ref().and_then(|h| Latency::of(h, self.hz)),
+            };
+            totals.add(&figures);
             streams.push(StreamReport {
                 stream: e.stream,
                 port: e.port,
-                sent: e.sent,
-                received: counts.received,
-                lost: counts.lost(),
-                reordered: counts.reordered,
-                duplicated: counts.duplicated,
-                latency_ns: hist.as_ref().and_then(|h| Latency::of(h, self.hz)),
-                foreign_clock: counts.foreign_clock,
-                latency_out_of_range: counts.out_of_range,
+                figures,
+                foreign_clock: e.counts.foreign_clock,
+                latency_out_of_range: e.counts.out_of_range,
             });
         }
         totals.latency_ns = total_hist.as_ref().and_then(|h| Latency::of(h, self.hz));
-        totals.latency_histogram = total_hist
-            .as_ref()
-            .map_or_else(Vec::new, |h| Bucket::log2(h, self.hz));
         ProbeReport {
             clock_id,
             streams,
-            totals,
+            totals: TotalsReport {
+                figures: totals,
+                latency_histogram: total_hist
+                    .as_ref()
+                    .map_or_else(Vec::new, |h| Bucket::log2(h, self.hz)),
+            },
             unknown_streams: self.unknown,
         }
     }
@@ -679,12 +684,15 @@ mod tests {
         agg.add_received(&snap, 0);
         let r = agg.report(7);
         assert_eq!(r.streams.len(), 2);
-        assert_eq!(r.streams[0].sent, Some(3));
-        assert_eq!(r.streams[0].received, 3);
-        let lat = r.streams[0].latency_ns.unwrap();
+        assert_eq!(r.streams[0].figures.sent, Some(3));
+        assert_eq!(r.streams[0].figures.received, 3);
+        let lat = r.streams[0].figures.latency_ns.unwrap();
         assert_eq!(lat.samples, 2);
         assert!((249_000..=251_000).contains(&lat.max), "{lat:?}");
-        assert_eq!((r.totals.sent, r.totals.received), (Some(3), 4));
+        assert_eq!(
+            (r.totals.figures.sent, r.totals.figures.received),
+            (Some(3), 4)
+        );
         let hist = &r.totals.latency_histogram;
         assert_eq!(hist.iter().map(|b| b.count).sum::<u64>(), 2, "{hist:?}");
         let full: Vec<_> = hist.iter().filter(|b| b.count > 0).collect();
