@@ -5,7 +5,6 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ethdev.h>
-#include <rte_lpm.h>
 
 #include "shim.h"
 
@@ -41,15 +40,4 @@ void shim_rte_pktmbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
 int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail)
 {
 	return rte_pktmbuf_chain(head, tail);
-}
-
-int shim_rte_lpm_lookup(struct rte_lpm *lpm, uint32_t ip, uint32_t *next_hop)
-{
-	return rte_lpm_lookup(lpm, ip, next_hop);
-}
-
-int shim_rte_lpm_lookup_bulk(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t *next_hops,
-                             unsigned int n)
-{
-	return rte_lpm_lookup_bulk(lpm, ips, next_hops, n);
 }

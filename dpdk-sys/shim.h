@@ -7,7 +7,6 @@
 
 struct rte_mbuf;
 struct rte_mempool;
-struct rte_lpm;
 
 /* rte_errno is a per-lcore TLS variable. */
 int shim_rte_errno(void);
@@ -27,10 +26,5 @@ struct rte_mbuf *shim_rte_pktmbuf_alloc(struct rte_mempool *mp);
 int shim_rte_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs, unsigned int count);
 void shim_rte_pktmbuf_free(struct rte_mbuf *m);
 int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail);
-
-int shim_rte_lpm_lookup(struct rte_lpm *lpm, uint32_t ip, uint32_t *next_hop);
-/* rte_lpm_lookup_bulk: next_hops[i] has RTE_LPM_LOOKUP_SUCCESS set on a hit. */
-int shim_rte_lpm_lookup_bulk(const struct rte_lpm *lpm, const uint32_t *ips, uint32_t *next_hops,
-                             unsigned int n);
 
 #endif

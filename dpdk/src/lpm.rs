@@ -79,38 +79,30 @@ impl Lpm {
     }
 
     /// The next hop of the longest matching prefix, if any.
+    ///
+    /// This is `rte_lpm_lookup` (a `static inline` C function) written out, so that it inlines
+    /// into per-packet loops: the same table memory read the same way gives the same answers.
     #[inline]
     pub fn lookup(&self, addr: u32) -> Option<u32> {
-        let mut hop = 0u32;
-        // SAFETY: valid table; lookups are read-only and thread-safe; `hop` is writable.
-        let ret = unsafe { dpdk_sys::shim_rte_lpm_lookup(self.raw.as_ptr(), addr, &mut hop) };
-        (ret == 0).then_some(hop)
-    }
-
-    /// Looks up every address of `addrs` in one call (`rte_lpm_lookup_bulk`): `hops[i]`
-    /// becomes the next hop of `addrs[i]`, or `default` when no prefix matches (as
-    /// `rte_lpm_lookupx4` reports misses). Only the first `min(addrs.len(), hops.len())`
-    /// entries are looked up.
-    #[inline]
-    pub fn lookup_bulk(&self, addrs: &[u32], hops: &mut [u32], default: u32) {
-        let n = addrs.len().min(hops.len());
-        // SAFETY: valid table (read-only, thread-safe lookups); `addrs` has n readable and
-        // `hops` n writable entries.
-        unsafe {
-            dpdk_sys::shim_rte_lpm_lookup_bulk(
-                self.raw.as_ptr(),
-                addrs.as_ptr(),
-                hops.as_mut_ptr(),
-                n as u32,
-            )
-        };
-        for hop in &mut hops[..n] {
-            *hop = if *hop & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0 {
-                *hop & 0x00ff_ffff
-            } else {
-                default
-            };
+        let lpm = self.raw.as_ptr();
+        // SAFETY: `lpm` is a valid table for as long as `self` lives and nothing mutates it
+        // through &self. `addr >> 8` is below 2^24, the tbl24 length. rte_lpm_tbl_entry is a
+        // 32-bit bitfield (next_hop:24, valid:1, valid_group:1, depth:6) read as the u32 that
+        // rte_lpm_lookup reads.
+        let mut entry =
+            unsafe { *std::ptr::addr_of!((*lpm).tbl24).cast::<u32>().add((addr >> 8) as usize) };
+        if entry & dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
+            == dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
+        {
+            let group = (entry & 0x00ff_ffff) as usize;
+            let index = usize::from(addr as u8)
+                + group * dpdk_sys::RTE_LPM_TBL8_GROUP_NUM_ENTRIES as usize;
+            // SAFETY: a valid extended tbl24 entry holds the index of an allocated tbl8 group
+            // of RTE_LPM_TBL8_GROUP_NUM_ENTRIES entries (rte_lpm's invariant), and the low
+            // byte of the address selects one of them.
+            entry = unsafe { *(*lpm).tbl8.cast::<u32>().add(index) };
         }
+        (entry & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0).then_some(entry & 0x00ff_ffff)
     }
 }
 

@@ -180,6 +180,15 @@ fn child() {
         port.link().expect("link").up,
         "ring port link is up after start"
     );
+    let (link, text) = (
+        port.link().expect("link"),
+        port.link_text().expect("link text"),
+    );
+    assert!(
+        text.starts_with("Link up at ")
+            && text.ends_with(if link.autoneg { "Autoneg" } else { "Fixed" }),
+        "rte_eth_link_to_str agrees with Link: {text:?} {link:?}"
+    );
     port.set_promiscuous(true).expect("promiscuous");
     assert!(
         port.supported_ptypes(dpdk::ptype::ALL_MASK).is_empty() && !port.parses_ptypes(u32::MAX),
@@ -431,21 +440,6 @@ fn lpm(eal: &Eal) {
     assert_eq!(v4.lookup(ip("10.1.2.3")), Some(6));
     assert_eq!(v4.lookup(ip("10.1.2.200")), Some(5));
     assert_eq!(v4.lookup(ip("198.19.0.1")), None);
-    let addrs = [
-        "198.18.0.2",
-        "198.19.0.1",
-        "10.1.2.3",
-        "10.1.2.200",
-        "198.18.1.9",
-    ]
-    .map(ip);
-    let mut hops = [0u32; 5];
-    v4.lookup_bulk(&addrs, &mut hops, 77);
-    assert_eq!(
-        hops,
-        [0, 77, 6, 5, 1],
-        "bulk lookups equal single ones, misses get the default"
-    );
     assert!(
         v4.add("1.2.3.4".parse().unwrap(), 33, 1).is_err(),
         "depth 33 is rejected"

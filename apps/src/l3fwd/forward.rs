@@ -125,40 +125,33 @@ impl Router {
             n <= BURST && dst.len() >= n,
             "a burst holds at most {BURST} packets"
         );
-        let mut ptypes = [0u32; BURST];
         match &self.tables {
             Tables::Lpm(t) => {
-                // C's processx4_step1/step2: gather the IPv4 destinations, look them all up
-                // at once (misses get the RX port), then the rest packet by packet.
-                let mut addrs = [0u32; BURST];
-                for (i, p) in pkts.iter_mut().enumerate() {
+                for (p, d) in pkts.iter_mut().zip(dst.iter_mut()) {
                     let device = match source {
                         Source::Device => p.device_ptype(),
                         Source::Software => 0,
                     };
-                    (ptypes[i], addrs[i]) = peek::<34, _>(p.bytes(), |f| {
+                    let frame = p.bytes();
+                    let (ty, addr) = peek::<34, _>(frame, |f| {
                         let ty = match source {
                             Source::Device => device,
                             Source::Software => ptype::parse_lpm(f.first_chunk().expect("34 > 14")),
                         };
                         (ty, u32::from_be_bytes([f[30], f[31], f[32], f[33]]))
                     });
-                }
-                let mut hops = [0u32; BURST];
-                t.v4_bulk(&addrs[..n], &mut hops[..n], u32::from(rx));
-                for (i, p) in pkts.iter_mut().enumerate() {
-                    let frame = p.bytes();
-                    let to = if ptypes[i] & L3_IPV4 != 0 {
+                    let to = if ty & L3_IPV4 != 0 {
                         // Next hops are ports (at most 255 from a rule file): C's u16
                         // truncation is a no-op.
-                        hops[i] as u16
+                        t.v4(addr).map_or(rx, |hop| hop as u16)
                     } else {
-                        route_lpm(t, frame, ptypes[i], rx)
+                        route_lpm(t, frame, ty, rx)
                     };
-                    dst[i] = self.finish(frame, ptypes[i], to);
+                    *d = self.finish(frame, ty, to);
                 }
             }
             Tables::Em(t) => {
+                let mut ptypes = [0u32; BURST];
                 for (p, ty) in pkts.iter_mut().zip(&mut ptypes) {
                     *ty = match source {
                         Source::Device => p.device_ptype(),
@@ -204,12 +197,6 @@ impl Router {
 /// Longest-prefix-match lookups (DPDK's tables; a fake in unit tests).
 pub trait LpmLookup {
     fn v4(&self, addr: u32) -> Option<u32>;
-    /// `hops[i]` = the next hop of `addrs[i]`, or `default`.
-    fn v4_bulk(&self, addrs: &[u32], hops: &mut [u32], default: u32) {
-        for (a, h) in addrs.iter().zip(hops) {
-            *h = self.v4(*a).unwrap_or(default);
-        }
-    }
     fn v6(&self, addr: &[u8; 16]) -> Option<u32>;
 }
 
@@ -217,11 +204,6 @@ impl LpmLookup for LpmTables {
     #[inline]
     fn v4(&self, addr: u32) -> Option<u32> {
         self.v4.lookup(addr)
-    }
-
-    #[inline]
-    fn v4_bulk(&self, addrs: &[u32], hops: &mut [u32], default: u32) {
-        self.v4.lookup_bulk(addrs, hops, default);
     }
 
     #[inline]
