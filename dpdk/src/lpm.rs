@@ -89,14 +89,17 @@ impl Lpm {
         // through &self. `addr >> 8` is below 2^24, the tbl24 length. rte_lpm_tbl_entry is a
         // 32-bit bitfield (next_hop:24, valid:1, valid_group:1, depth:6) read as the u32 that
         // rte_lpm_lookup reads.
-        let mut entry =
-            unsafe { *std::ptr::addr_of!((*lpm).tbl24).cast::<u32>().add((addr >> 8) as usize) };
+        let mut entry = unsafe {
+            *std::ptr::addr_of!((*lpm).tbl24)
+                .cast::<u32>()
+                .add((addr >> 8) as usize)
+        };
         if entry & dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
             == dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
         {
             let group = (entry & 0x00ff_ffff) as usize;
-            let index = usize::from(addr as u8)
-                + group * dpdk_sys::RTE_LPM_TBL8_GROUP_NUM_ENTRIES as usize;
+            let index =
+                usize::from(addr as u8) + group * dpdk_sys::RTE_LPM_TBL8_GROUP_NUM_ENTRIES as usize;
             // SAFETY: a valid extended tbl24 entry holds the index of an allocated tbl8 group
             // of RTE_LPM_TBL8_GROUP_NUM_ENTRIES entries (rte_lpm's invariant), and the low
             // byte of the address selects one of them.
