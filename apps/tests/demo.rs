@@ -140,3 +140,30 @@ fn a_failing_phase_says_why() {
     assert!(html.contains("This phase failed"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-network"));
 }
+
+#[test]
+fn forwarder_pods_carry_vlan_1000_with_l2fwd_and_l3fwd() {
+    let _lock = DpdkLock::acquire();
+    for app in ["l2fwd", "l3fwd"] {
+        let dir = ScratchDir::new("demo-fwd");
+        let report = dir.join("report");
+        let args = ["--app", app, "--duration", "1"];
+        let (out, json, _) = demo(&report, &args);
+        assert!(out.status.success(), "{app}: {}", describe("demo", &out));
+        let paced = &json["phases"][0];
+        let commands = paced["commands"].as_array().unwrap();
+        assert!(
+            commands.iter().any(|c| c[0] == "vdpa-pod-fwd"
+                && c[1]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("dpdk-app {app} "))),
+            "{app}: the forwarder pod ran {app}: {commands:?}"
+        );
+        // VLAN 1000 through the forwarder, VLAN 2000 direct: both deliver every frame.
+        for n in paced["networks"].as_array().unwrap() {
+            assert!(n["sent"].as_u64().unwrap() > 25_000, "{app}: {n}");
+            assert_eq!(n["lost"], 0, "{app}: {n}");
+        }
+    }
+}
