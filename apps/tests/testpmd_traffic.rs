@@ -82,6 +82,8 @@ fn our_generator_to_our_sink_counts_exactly_without_probe_loss() {
                 &[
                     "--forward-mode=rxonly",
                     "--stats-period=1",
+                    "--stats-format=json",
+                    "--idle-sleep-us=10",
                     &format!("--stats-file={sink_json}"),
                 ],
             ),
@@ -128,7 +130,24 @@ fn our_generator_to_our_sink_counts_exactly_without_probe_loss() {
         );
         // The text blocks agree with the JSON.
         assert_eq!(parse_forward_stats(&gen_out)[&0].tx_packets, sent);
-        assert_eq!(parse_forward_stats(&stdout(&sink_out))[&0].rx_packets, sent);
+        let sink_text = stdout(&sink_out);
+        assert_eq!(parse_forward_stats(&sink_text)[&0].rx_packets, sent);
+        // Periodic JSON reports carry the lcores' probe state as it grows.
+        let periods: Vec<serde_json::Value> = sink_text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["kind"] == "period")
+            .collect();
+        let received: Vec<u64> = periods
+            .iter()
+            .map(|p| p["probe"]["totals"]["received"].as_u64().unwrap())
+            .collect();
+        assert!(
+            received.len() >= 2 && received.windows(2).all(|w| w[0] <= w[1]),
+            "{received:?}"
+        );
+        assert!(received.iter().any(|&r| r > 0 && r < sent), "{received:?}");
+        assert!(periods.iter().all(|p| p["probe"]["totals"]["lost"] == 0));
         assert!(
             gen_out.contains("Port 0 Link up at"),
             "--tx-first waits for links: {gen_out}"
