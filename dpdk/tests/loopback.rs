@@ -189,15 +189,6 @@ fn child() {
             && text.ends_with(if link.autoneg { "Autoneg" } else { "Fixed" }),
         "rte_eth_link_to_str agrees with Link: {text:?} {link:?}"
     );
-    let (link, text) = (
-        port.link().expect("link"),
-        port.link_text().expect("link text"),
-    );
-    assert!(
-        text.starts_with("Link up at ")
-            && text.ends_with(if link.autoneg { "Autoneg" } else { "Fixed" }),
-        "rte_eth_link_to_str agrees with Link: {text:?} {link:?}"
-    );
     port.set_promiscuous(true).expect("promiscuous");
     assert!(
         port.supported_ptypes(dpdk::ptype::ALL_MASK).is_empty() && !port.parses_ptypes(u32::MAX),
