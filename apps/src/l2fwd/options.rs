@@ -89,7 +89,7 @@ port forwards to itself), packets are buffered per port and sent in bursts of 32
                          02:00:00:00:00:<TX port> and the source MAC the TX port's address
   --portmap PAIRS        explicit port pairs, e.g. \"(0,1)(2,3)\"; ports must be in the mask and
                          each used once; ports of the mask not in a pair are not used
-{run}
+  {run}
   -h, --help             print this help
 
 Differences from the C l2fwd:

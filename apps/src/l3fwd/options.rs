@@ -193,14 +193,19 @@ same routes, same lookups, same rewrites, same drops.
   --strict-rfc1812       IPv4 by RFC 1812 instead of C's checks: drop packets with a bad
                          header checksum, bad version or lengths, or TTL 0 or 1, update the
                          checksum by RFC 1624 [not in the C app]
-{run}
+  {run}
   -h, --help             print this help
 
 Differences from the C l3fwd:
   * a device that cannot classify packet types (virtio, pcap) gets the software
     classification of --parse-ptype instead of \"please add --parse-ptype\" and an exit;
-  * RX checksum offload is requested only where the device offers it (C 22.11 requests
-    it unconditionally, so it cannot start on virtio ports); it is not used for decisions;
+  * offloads are requested only where the device offers them: RX checksum (C 22.11
+    requests it unconditionally, so it cannot start on virtio ports; no decision uses it)
+    and multi-segment TX when --max-pkt-len makes the MTU exceed 1500;
+  * a port refusing promiscuous mode (-P) gets a warning instead of an exit;
+  * each port gets one TX queue per lcore that polls (C: per enabled lcore), so an idle
+    main lcore needs no queue; ports of the mask that do not exist are skipped with a
+    notice (C would install routes to them);
   * statistics: a periodic block in l2fwd's format, JSON with --stats-format json, a final
     summary; SIGINT/SIGTERM and --duration flush the TX buffers and exit 0;
   * --lookup=fib|acl, --alg and eventdev mode are refused;
