@@ -17,9 +17,9 @@ mod monitor;
 mod options;
 mod output;
 mod pacing;
-mod probe;
+pub mod probe;
 mod streams;
-mod template;
+pub mod template;
 
 use std::io::Write;
 use std::sync::atomic::AtomicU64;
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use crossbeam::channel;
 use dpdk::{
     offload, Batch, Eal, EalError, LcoreError, Mempool, MempoolError, Port, PortBuilder, PortError,
-    PortStats, RxQueue, StartedPort, TxQueue,
+    RxQueue, StartedPort, TxQueue,
 };
 
 use crate::cmdline::split_eal_app;
@@ -37,7 +37,7 @@ use crate::lcores::{self, Job};
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
 use engine::{Context, GenKind, Generator, Lcore, LcoreDone, SnapshotLink, StreamRun};
-use monitor::{Monitor, ProbeSync, StreamCounters};
+use monitor::{Accounts, Monitor, ProbeSync, StreamCounters};
 pub use options::OptionsError;
 use options::{Config, Mode, Parsed};
 use output::{BurstSpread, LcoreLine, PortDelta, PortQueues, StreamTotals};
@@ -308,27 +308,29 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     }
     let _ = std::io::stdout().flush();
 
-    let base: Vec<PortStats> = ports
-        .iter()
-        .map(|p| p.port.stats().unwrap_or_default())
-        .collect();
     let port_handles: Vec<Port> = ports.iter().map(|p| p.port.clone()).collect();
+    let accounts = Accounts {
+        base: port_handles
+            .iter()
+            .map(|p| p.stats().unwrap_or_default())
+            .collect(),
+        ports: port_handles,
+        streams: counters,
+        report_probes,
+        clock,
+        hz,
+    };
     let monitor = Monitor {
         period: (cfg.stats_period > 0).then(|| Duration::from_secs(cfg.stats_period)),
         format: cfg.run.stats_format,
         mode: cfg.mode,
-        ports: port_handles.clone(),
-        streams: counters.clone(),
-        base: base.clone(),
+        accounts: accounts.clone(),
         stop: stop.clone(),
         probes: periodic_json.then_some(ProbeSync {
             epoch,
             snapshots: snap_rx,
             spares,
         }),
-        report_probes,
-        clock,
-        hz,
     };
     let (done_tx, done_rx) = channel::unbounded();
     let idle = (cfg.idle_sleep_us > 0).then(|| Duration::from_micros(cfg.idle_sleep_us));
@@ -353,16 +355,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     let elapsed = started.elapsed();
     let dones: Vec<LcoreDone> = done_rx.try_iter().collect();
 
-    report(
-        cfg,
-        &port_handles,
-        &base,
-        &counters,
-        dones,
-        clock,
-        hz,
-        elapsed,
-    )?;
+    report(cfg, &accounts, dones, elapsed)?;
     for p in &ports {
         println!(
             "\nStopping port {}...\nStopping ports...\nDone",
@@ -551,21 +544,21 @@ fn stream_run(
 }
 
 /// The final output: testpmd's forward statistics, our probe summary, the JSON summary.
-#[allow(clippy::too_many_arguments)]
 fn report(
     cfg: &Config,
-    ports: &[Port],
-    base: &[PortStats],
-    counters: &[StreamCounters],
+    accounts: &Accounts,
     dones: Vec<LcoreDone>,
-    clock: u16,
-    hz: u64,
     elapsed: Duration,
 ) -> Result<(), Error> {
-    let ethdev: Vec<PortStats> = ports
-        .iter()
-        .map(|p| p.stats().unwrap_or_default())
-        .collect();
+    let Accounts {
+        ports,
+        base,
+        streams: counters,
+        report_probes,
+        clock,
+        hz,
+    } = accounts;
+    let ethdev = accounts.ethdev_stats();
     let deltas: Vec<PortDelta> = ports
         .iter()
         .zip(ethdev.iter().zip(base))
@@ -575,7 +568,7 @@ fn report(
         })
         .collect();
     let mut bursts: Vec<(u16, Option<BurstSpread>, Option<BurstSpread>)> = Vec::new();
-    let mut agg = Aggregate::new(hz);
+    let mut agg = Aggregate::new(*hz);
     monitor::add_sent(&mut agg, counters);
     for d in dones {
         bursts.extend(d.bursts);
@@ -603,12 +596,11 @@ fn report(
     print!("{}", output::forward_stats(&totals, &deltas));
     println!("\nDone.");
 
-    let report_probes = cfg.mode.receives() || counters.iter().any(|c| c.sends_probes);
-    let probe_report = report_probes.then(|| agg.report(clock));
+    let probe_report = report_probes.then(|| agg.report(*clock));
     if let Some(r) = &probe_report {
         print!("{}", output::probe_summary(r));
     }
-    let software = monitor::software_samples(ports, counters);
+    let software = accounts.software_samples();
     let zero = vec![Default::default(); software.len()];
     let mut summary = Report::new(
         ReportKind::Summary,

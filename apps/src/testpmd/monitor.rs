@@ -35,21 +35,29 @@ pub struct ProbeSync {
     pub spares: Vec<(u32, Sender<Snapshot>)>,
 }
 
+/// What statistics are computed from, during the run and at its end.
+#[derive(Debug, Clone)]
+pub struct Accounts {
+    pub ports: Vec<Port>,
+    /// Ethdev counters when forwarding started.
+    pub base: Vec<PortStats>,
+    pub streams: Vec<StreamCounters>,
+    /// Whether reports carry a `probe` object.
+    pub report_probes: bool,
+    /// This host's probe clock id and TSC frequency.
+    pub clock: u16,
+    pub hz: u64,
+}
+
 /// What the monitor thread needs.
 #[derive(Debug)]
 pub struct Monitor {
     pub period: Option<Duration>,
     pub format: StatsFormat,
     pub mode: Mode,
-    pub ports: Vec<Port>,
-    pub streams: Vec<StreamCounters>,
-    /// Ethdev counters when forwarding started.
-    pub base: Vec<PortStats>,
+    pub accounts: Accounts,
     pub stop: Stop,
     pub probes: Option<ProbeSync>,
-    pub report_probes: bool,
-    pub clock: u16,
-    pub hz: u64,
 }
 
 impl Monitor {
@@ -59,9 +67,9 @@ impl Monitor {
         let mut last = Last {
             at: start,
             software: self.software_samples(),
-            ethdev: self.base.clone(),
+            ethdev: self.accounts.base.clone(),
         };
-        let mut shown: Vec<Option<(PortStats, Instant)>> = vec![None; self.ports.len()];
+        let mut shown: Vec<Option<(PortStats, Instant)>> = vec![None; self.accounts.ports.len()];
         // testpmd shows the text block at once, then every period; a JSON report covers a
         // whole period, so the first comes after one.
         let mut next = match (self.format, self.period) {
@@ -93,7 +101,7 @@ impl Monitor {
 
     fn print_text(&self, shown: &mut [Option<(PortStats, Instant)>]) {
         let mut out = output::port_statistics_header();
-        for (i, port) in self.ports.iter().enumerate() {
+        for (i, port) in self.accounts.ports.iter().enumerate() {
             let Ok(stats) = port.stats() else { continue };
             let now = Instant::now();
             let rates = match shown[i] {
@@ -120,13 +128,14 @@ impl Monitor {
             (now - last.at).as_secs_f64(),
             ports,
         );
-        if self.report_probes {
-            let mut agg = Aggregate::new(self.hz);
-            add_sent(&mut agg, &self.streams);
+        let a = &self.accounts;
+        if a.report_probes {
+            let mut agg = Aggregate::new(a.hz);
+            add_sent(&mut agg, &a.streams);
             if let Some(p) = &self.probes {
                 collect_snapshots(p, &mut agg);
             }
-            report.probe = Some(probe_json(&agg.report(self.clock)));
+            report.probe = Some(probe_json(&agg.report(a.clock)));
         }
         report.print_json_line();
         *last = Last {
@@ -136,12 +145,23 @@ impl Monitor {
         };
     }
 
-    /// Cumulative software counters per port.
     fn software_samples(&self) -> Vec<PortSample> {
-        software_samples(&self.ports, &self.streams)
+        self.accounts.software_samples()
     }
 
     fn ethdev_stats(&self) -> Vec<PortStats> {
+        self.accounts.ethdev_stats()
+    }
+}
+
+impl Accounts {
+    /// Cumulative software counters per port.
+    pub fn software_samples(&self) -> Vec<PortSample> {
+        software_samples(&self.ports, &self.streams)
+    }
+
+    /// Current ethdev counters per port.
+    pub fn ethdev_stats(&self) -> Vec<PortStats> {
         self.ports
             .iter()
             .map(|p| p.stats().unwrap_or_default())
