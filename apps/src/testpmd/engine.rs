@@ -356,28 +356,10 @@ fn build_single(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now:
         next_packet(cx, g, seq, now);
         let m = &mut cx.batch.as_mut_slice()[i];
         if let Some(d) = m.append(len) {
-            copy_frame(d, g.template.bytes());
+            g.template.write_to(d);
         }
     }
     n
-}
-
-/// Copies a template into packet data, inline for the common 60- and 64-byte frames (a
-/// `memcpy` call per packet costs more than the copy).
-#[inline(always)]
-fn copy_frame(dst: &mut [u8], src: &[u8]) {
-    fn fixed<const N: usize>(dst: &mut [u8], src: &[u8]) -> bool {
-        match (<&mut [u8; N]>::try_from(dst), <&[u8; N]>::try_from(src)) {
-            (Ok(d), Ok(s)) => {
-                *d = *s;
-                true
-            }
-            _ => false,
-        }
-    }
-    if !fixed::<64>(dst, src) && !fixed::<60>(dst, src) {
-        dst.copy_from_slice(src);
-    }
 }
 
 /// Multi-segment packets (`--txpkts` with several lengths), chained segment by segment.
