@@ -6,8 +6,10 @@
 //!   and hugepages when enough are mounted and free.
 //! * [`Proc`] is a child process that is killed on drop and whose EAL files are removed, so a
 //!   failing test leaves no poller, socket or hugepage file behind.
+//! * [`c_examples`] builds DPDK's C l2fwd and l3fwd, the peers of ours.
 #![forbid(unsafe_code)]
 
+pub mod c_examples;
 pub mod pcap;
 
 use std::fs::{self, File};
@@ -175,10 +177,30 @@ pub struct Proc {
 impl Proc {
     /// Spawns `cmd` with stdout and stderr captured. `prefix` is its EAL `--file-prefix`, if any.
     pub fn spawn(name: &str, cmd: &mut Command, prefix: Option<&str>) -> Self {
+        Self::spawn_with(name, cmd, prefix, Stdio::piped(), Stdio::piped())
+    }
+
+    /// Spawns `cmd` with stdout and stderr written to `log` (for long runs, whose output
+    /// nobody reads while they run and which must not block on a full pipe).
+    pub fn spawn_logged(name: &str, cmd: &mut Command, prefix: Option<&str>, log: &Path) -> Self {
+        let file = File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let err = file
+            .try_clone()
+            .unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        Self::spawn_with(name, cmd, prefix, file.into(), err.into())
+    }
+
+    fn spawn_with(
+        name: &str,
+        cmd: &mut Command,
+        prefix: Option<&str>,
+        stdout: Stdio,
+        stderr: Stdio,
+    ) -> Self {
         let child = cmd
             .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stdout(stdout)
+            .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {name} ({cmd:?}): {e}"));
         Proc {

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -13,88 +12,15 @@ use std::time::{Duration, Instant};
 use testkit::{pcap, remove_eal_files, unique_prefix, MemoryMode, ScratchDir};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_dpdk-app");
-const EXAMPLES: &str = "/usr/share/dpdk/examples";
 
-/// The C example binary `name` (l2fwd or l3fwd), built with `make` against the installed
-/// libdpdk the first time, with l3fwd's forced `RTE_ETH_RX_OFFLOAD_CHECKSUM` removed so it can
-/// start on ports without it. Cached by a hash of the sources and the libdpdk version.
+/// The C example binary `name` (l2fwd or l3fwd), built by testkit and cached under
+/// `target/c-examples/` (shared with the benchmarks).
 pub fn c_example(name: &str) -> PathBuf {
-    let src = Path::new(EXAMPLES);
-    assert!(
-        src.join(name).join("main.c").exists(),
-        "{EXAMPLES}/{name} is missing: install dpdk-doc (scripts/install-deps.sh)"
-    );
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    for dir in ["common", name] {
-        hash_dir(&src.join(dir), &mut hasher);
-    }
-    let version = Command::new("pkg-config")
-        .args(["--modversion", "libdpdk"])
-        .output()
-        .expect("pkg-config");
-    version.stdout.hash(&mut hasher);
     let target = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .parent()
         .expect("target dir")
         .join("c-examples");
-    let built = target.join(format!("{name}-{:016x}", hasher.finish()));
-    let binary = built.join(name).join("build").join(name);
-    if binary.exists() {
-        return binary;
-    }
-    // Build in a private copy, then move it into place: concurrent test binaries may race.
-    let work = target.join(unique_prefix(&format!("build-{name}")));
-    fs::create_dir_all(&work).unwrap();
-    for dir in ["common", name] {
-        let status = Command::new("cp")
-            .args(["-r"])
-            .arg(src.join(dir))
-            .arg(&work)
-            .status()
-            .expect("cp");
-        assert!(status.success(), "cannot copy {EXAMPLES}/{dir}");
-    }
-    if name == "l3fwd" {
-        let main = work.join("l3fwd/main.c");
-        let text = fs::read_to_string(&main).unwrap();
-        let forced = "\t\t.offloads = RTE_ETH_RX_OFFLOAD_CHECKSUM,\n";
-        assert!(
-            text.contains(forced),
-            "l3fwd/main.c no longer forces RX checksum offload"
-        );
-        fs::write(&main, text.replace(forced, "")).unwrap();
-    }
-    let out = Command::new("make")
-        .arg("-C")
-        .arg(work.join(name))
-        .output()
-        .expect("make");
-    assert!(
-        out.status.success(),
-        "building the C {name} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    if fs::rename(&work, &built).is_err() {
-        let _ = fs::remove_dir_all(&work); // another binary built it meanwhile
-    }
-    assert!(binary.exists(), "{} was not built", binary.display());
-    binary
-}
-
-fn hash_dir(dir: &Path, hasher: &mut impl Hasher) {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        path.file_name().hash(hasher);
-        if path.is_dir() {
-            hash_dir(&path, hasher);
-        } else {
-            fs::read(&path).unwrap().hash(hasher);
-        }
-    }
+    testkit::c_examples::build(name, &target)
 }
 
 /// Which implementation to run.
