@@ -87,6 +87,11 @@ impl Template {
         self.bytes.len()
     }
 
+    /// Never true: a template holds at least the Ethernet, IPv4 and UDP headers.
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
