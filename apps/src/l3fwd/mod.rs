@@ -67,6 +67,10 @@ pub enum Error {
     LcoreNotEnabled(u32),
     #[error("port {0} is not present on the board")]
     NoSuchPort(u16),
+    #[error(
+        "invalid --max-pkt-len {len} for port {port}: the device adds {overhead} bytes to the MTU"
+    )]
+    MaxPktLen { port: u16, len: u32, overhead: u32 },
 }
 
 /// Runs l3fwd with `argv` = `[EAL args] -- [app args]` until a signal or `--duration`.
@@ -107,48 +111,148 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
         }
     }
     let layout = config::layout(&opts.config, enabled)?;
-    // One TX queue per port for each lcore that polls (C: for every enabled lcore), in lcore
-    // order: queue i belongs to the i-th polling lcore.
-    let pollers: Vec<u32> = layout.lcores.keys().copied().collect();
-    let tx_queues = pollers.len() as u16;
+    let mut ports = start_ports(eal, opts, &available, enabled, &layout)?;
+    let router = Arc::new(Router {
+        tables: build_tables(eal, opts, enabled, &ports.infos)?,
+        headers: ports.headers,
+        strict: opts.strict_rfc1812,
+    });
+
+    let mut jobs = Vec::new();
+    let mut counters = Vec::new();
+    for (index, (&lcore, queues)) in layout.lcores.iter().enumerate() {
+        let table = Arc::new(LcoreCounters::default());
+        counters.push(table.clone());
+        let engine = Engine {
+            rx: ports.rx_lanes(queues),
+            tx: ports.tx_buffers(index),
+            router: router.clone(),
+            counters: table,
+            stop: stop.clone(),
+        };
+        let polled = queues.clone();
+        jobs.push(Job::new(lcore, move || {
+            println!("L3FWD: entering main loop on lcore {lcore}");
+            for (port, queue) in polled {
+                println!("L3FWD:  -- lcoreid={lcore} portid={port} rxqueueid={queue}");
+            }
+            engine.run();
+        }));
+    }
+    sample_app::wait_for_links(&ports.handles, stop);
+
+    let enabled_ports: Vec<u16> = enabled.ports().collect();
+    let reporter = Reporter::new(
+        "l3fwd",
+        opts.lookup.name(),
+        opts.stats_period,
+        &opts.run,
+        move || monitor::sample(&counters, &enabled_ports),
+        crate::l2fwd::stats::block,
+    );
+    let handles = std::mem::take(&mut ports.handles);
+    sample_app::forward(eal, jobs, stop, &reporter, opts.run.duration, handles)?;
+    drop((router, ports));
+    Ok(())
+}
+
+/// The started ports: their handles and queues until the lcores take them, what each is.
+struct StartedPorts {
+    handles: Vec<Port>,
+    infos: BTreeMap<u16, PortInfo>,
+    /// Per port, the 12 address bytes for packets sent there (C's `val_eth`).
+    headers: [[u8; 12]; MAX_PORTS],
+    sources: BTreeMap<u16, Source>,
+    rx: BTreeMap<(u16, u16), RxQueue>,
+    /// TX queue i of each port belongs to the i-th polling lcore.
+    tx: BTreeMap<u16, Vec<Option<TxQueue>>>,
+    /// Kept until the ports are closed.
+    _pools: Vec<Mempool>,
+}
+
+impl StartedPorts {
+    /// The RX queues `(port, queue)` an lcore polls.
+    fn rx_lanes(&mut self, queues: &[(u16, u16)]) -> Vec<RxLane> {
+        queues
+            .iter()
+            .map(|&(port, queue)| {
+                let source = self.sources[&port];
+                if source == Source::Software {
+                    println!("Port {port}: softly parse packet type info");
+                }
+                RxLane {
+                    queue: self
+                        .rx
+                        .remove(&(port, queue))
+                        .expect("each configured queue is started once"),
+                    source,
+                }
+            })
+            .collect()
+    }
+
+    /// The TX queue `index` of every port, by port id.
+    fn tx_buffers(&mut self, index: usize) -> Vec<Option<TxBuffer>> {
+        let mut tx: Vec<Option<TxBuffer>> = (0..MAX_PORTS).map(|_| None).collect();
+        for (&port, queues) in self.tx.iter_mut() {
+            let queue = queues[index]
+                .take()
+                .expect("one TX queue per polling lcore");
+            tx[usize::from(port)] = Some(TxBuffer::new(queue));
+        }
+        tx
+    }
+}
+
+/// Configures and starts the enabled ports as C's `l3fwd_poll_resource_setup` does: RX queues
+/// from `--config`, one TX queue per polling lcore (C: per enabled lcore), RSS over IP,
+/// 1024-descriptor rings, mbuf pools sized by C's `NB_MBUF`.
+fn start_ports(
+    eal: &Eal,
+    opts: &Options,
+    available: &[u16],
+    enabled: PortMask,
+    layout: &config::Layout,
+) -> Result<StartedPorts, Error> {
+    let pollers = layout.lcores.len();
+    let tx_queues = pollers as u16;
     let max_rx_queues = layout.rx_queues.values().copied().max().unwrap_or(0);
     let nb_mbuf = |nports: usize| {
         let n = nports
             * (usize::from(max_rx_queues) * usize::from(opts.rx_queue_size)
-                + pollers.len() * BURST
-                + usize::from(tx_queues) * usize::from(opts.tx_queue_size))
-            + pollers.len() * MEMPOOL_CACHE as usize;
+                + pollers * BURST
+                + pollers * usize::from(opts.tx_queue_size))
+            + pollers * MEMPOOL_CACHE as usize;
         n.max(8192) as u32
     };
-    let shared_pool = if opts.per_port_pool {
-        None
-    } else {
-        Some(Mempool::new_pktmbuf(
+    let mut pools = Vec::new();
+    if !opts.per_port_pool {
+        pools.push(Mempool::new_pktmbuf(
             eal,
             "mbuf_pool",
             nb_mbuf(available.len()),
             MEMPOOL_CACHE,
             MBUF_DATA_ROOM,
-        )?)
-    };
-
+        )?);
+    }
     let mut dest: [MacAddr; MAX_PORTS] =
         std::array::from_fn(|p| MacAddr::locally_administered(p as u8));
     for &(port, mac) in &opts.eth_dest {
         dest[usize::from(port)] = mac;
     }
-    let mut headers = [[0u8; 12]; MAX_PORTS];
-    for (h, d) in headers.iter_mut().zip(&dest) {
+    let mut ports = StartedPorts {
+        handles: Vec::new(),
+        infos: BTreeMap::new(),
+        headers: [[0u8; 12]; MAX_PORTS],
+        sources: BTreeMap::new(),
+        rx: BTreeMap::new(),
+        tx: BTreeMap::new(),
+        _pools: Vec::new(),
+    };
+    for (h, d) in ports.headers.iter_mut().zip(&dest) {
         h[..6].copy_from_slice(&d.0);
     }
-
-    let mut handles: Vec<Port> = Vec::new();
-    let mut infos: BTreeMap<u16, PortInfo> = BTreeMap::new();
-    let mut pools = Vec::new();
-    let mut rx_queues: BTreeMap<(u16, u16), RxQueue> = BTreeMap::new();
-    let mut tx_by_port: BTreeMap<u16, Vec<Option<TxQueue>>> = BTreeMap::new();
-    let mut sources: BTreeMap<u16, Source> = BTreeMap::new();
-    for &id in &available {
+    for &id in available {
         if !enabled.contains(id) {
             println!("\nSkipping disabled port {id}");
             continue;
@@ -165,30 +269,34 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
             .rx_offloads(offload::RX_CHECKSUM);
         let mut tx_offloads = offload::TX_MBUF_FAST_FREE;
         if let Some(len) = opts.max_pkt_len {
-            let mtu = len - overhead(builder.info());
-            if mtu > STANDARD_MTU {
+            let overhead = overhead(builder.info());
+            let mtu = len
+                .checked_sub(overhead)
+                .and_then(|m| u16::try_from(m).ok())
+                .ok_or(Error::MaxPktLen {
+                    port: id,
+                    len,
+                    overhead,
+                })?;
+            if u32::from(mtu) > STANDARD_MTU {
                 tx_offloads |= offload::TX_MULTI_SEGS;
             }
-            builder = builder.mtu(mtu.min(u32::from(u16::MAX)) as u16);
+            builder = builder.mtu(mtu);
         }
         let info = builder.info().clone();
-        let pool = match &shared_pool {
-            Some(pool) => pool.clone(),
-            None => {
-                let pool = Mempool::new_pktmbuf(
-                    eal,
-                    &format!("mbuf_pool_{id}"),
-                    nb_mbuf(1),
-                    MEMPOOL_CACHE,
-                    MBUF_DATA_ROOM,
-                )?;
-                pools.push(pool.clone());
-                pool
-            }
-        };
-        let started = builder.tx_offloads(tx_offloads).start(&pool)?;
+        if opts.per_port_pool {
+            pools.push(Mempool::new_pktmbuf(
+                eal,
+                &format!("mbuf_pool_{id}"),
+                nb_mbuf(1),
+                MEMPOOL_CACHE,
+                MBUF_DATA_ROOM,
+            )?);
+        }
+        let pool = pools.last().expect("a pool for every port");
+        let started = builder.tx_offloads(tx_offloads).start(pool)?;
         let mac = started.port.mac_addr()?;
-        headers[usize::from(id)][6..].copy_from_slice(&mac.0);
+        ports.headers[usize::from(id)][6..].copy_from_slice(&mac.0);
         println!(" Address:{mac}, Destination:{}, ", dest[usize::from(id)]);
         if opts.promiscuous && !started.port.set_promiscuous(true)? {
             println!(
@@ -210,78 +318,18 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
             );
             Source::Software
         };
-        sources.insert(id, source);
+        ports.sources.insert(id, source);
         for (q, queue) in started.rx.into_iter().enumerate() {
-            rx_queues.insert((id, q as u16), queue);
+            ports.rx.insert((id, q as u16), queue);
         }
-        tx_by_port.insert(id, started.tx.into_iter().map(Some).collect());
-        infos.insert(id, info);
-        handles.push(started.port);
+        ports
+            .tx
+            .insert(id, started.tx.into_iter().map(Some).collect());
+        ports.infos.insert(id, info);
+        ports.handles.push(started.port);
     }
-
-    let tables = build_tables(eal, opts, enabled, &infos)?;
-    let router = Arc::new(Router {
-        tables,
-        headers,
-        strict: opts.strict_rfc1812,
-    });
-
-    let mut jobs = Vec::new();
-    let mut counters = Vec::new();
-    for (index, (&lcore, queues)) in layout.lcores.iter().enumerate() {
-        let mut rx = Vec::new();
-        for &(port, queue) in queues {
-            if sources[&port] == Source::Software {
-                println!("Port {port}: softly parse packet type info");
-            }
-            rx.push(RxLane {
-                queue: rx_queues
-                    .remove(&(port, queue))
-                    .expect("each configured queue is started once"),
-                source: sources[&port],
-            });
-        }
-        let mut tx: Vec<Option<TxBuffer>> = (0..MAX_PORTS).map(|_| None).collect();
-        for (&port, queues) in tx_by_port.iter_mut() {
-            // Queue `index` of every port is this lcore's.
-            let queue = queues[index]
-                .take()
-                .expect("one TX queue per polling lcore");
-            tx[usize::from(port)] = Some(TxBuffer::new(queue));
-        }
-        let table = Arc::new(LcoreCounters::default());
-        counters.push(table.clone());
-        let engine = Engine {
-            rx,
-            tx,
-            router: router.clone(),
-            counters: table,
-            stop: stop.clone(),
-        };
-        let polled = queues.clone();
-        jobs.push(Job::new(lcore, move || {
-            println!("L3FWD: entering main loop on lcore {lcore}");
-            for (port, queue) in polled {
-                println!("L3FWD:  -- lcoreid={lcore} portid={port} rxqueueid={queue}");
-            }
-            engine.run();
-        }));
-    }
-    drop(tx_by_port);
-    sample_app::wait_for_links(&handles, stop);
-
-    let ports: Vec<u16> = enabled.ports().collect();
-    let reporter = Reporter::new(
-        "l3fwd",
-        opts.lookup.name(),
-        opts.stats_period,
-        &opts.run,
-        move || monitor::sample(&counters, &ports),
-        crate::l2fwd::stats::block,
-    );
-    sample_app::forward(eal, jobs, stop, &reporter, opts.run.duration, handles)?;
-    drop((router, shared_pool, pools));
-    Ok(())
+    ports._pools = pools;
+    Ok(ports)
 }
 
 /// C's `eth_dev_get_overhead_len`: frame bytes beyond the MTU.
