@@ -265,15 +265,21 @@ fn rule_files_match_c() {
 }
 
 #[test]
-fn two_lcores_match_c() {
+fn two_lcores_two_queues_match_c() {
     let inputs = inputs(Set::Lpm);
     let sc = Scenario {
         lcores: "0,1",
+        rx_queues: 2,
         tx_queues: 2,
         pollers: 2,
         ..Scenario::new(&inputs)
     };
-    let args = ["-p", PORTS, "--config=(0,0,0),(1,0,1)", "--parse-ptype"];
+    let args = [
+        "-p",
+        PORTS,
+        "--config=(0,0,0),(0,1,1),(1,0,1),(1,1,0)",
+        "--parse-ptype",
+    ];
     let (c, _) = compare("l3fwd-2lcores", &sc, &args, &[&args]);
     assert_forwarded_and_dropped(&c, &inputs);
 }

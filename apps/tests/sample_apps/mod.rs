@@ -59,6 +59,8 @@ pub struct Scenario<'a> {
     pub inputs: &'a [Vec<Vec<u8>>],
     /// EAL `-l`.
     pub lcores: &'a str,
+    /// RX queues per port: each port's input is dealt round-robin into this many captures.
+    pub rx_queues: usize,
     /// TX queues per port (captures per port).
     pub tx_queues: usize,
     /// Lcores that print "entering main loop" before the input may be sent.
@@ -72,6 +74,7 @@ impl Scenario<'_> {
         Scenario {
             inputs,
             lcores: "1",
+            rx_queues: 1,
             tx_queues: 1,
             pollers: 1,
             settle: Duration::from_millis(800),
@@ -169,9 +172,18 @@ pub fn forward(app: &Impl, args: &[&str], sc: &Scenario, dir: &ScratchDir) -> Ou
     eal.push(format!("--file-prefix={prefix}"));
     let mut outputs = Vec::new();
     for (port, frames) in sc.inputs.iter().enumerate() {
-        let input = dir.join(&format!("{prefix}-in{port}.pcap"));
-        pcap::write(&input, frames);
-        let mut vdev = format!("--vdev=net_pcap{port},rx_pcap={}", input.display());
+        let mut vdev = format!("--vdev=net_pcap{port}");
+        for q in 0..sc.rx_queues {
+            let input = dir.join(&format!("{prefix}-in{port}-{q}.pcap"));
+            let dealt: Vec<Vec<u8>> = frames
+                .iter()
+                .skip(q)
+                .step_by(sc.rx_queues)
+                .cloned()
+                .collect();
+            pcap::write(&input, &dealt);
+            vdev.push_str(&format!(",rx_pcap={}", input.display()));
+        }
         let mut queues = Vec::new();
         for q in 0..sc.tx_queues {
             let out = dir.join(&format!("{prefix}-out{port}-{q}.pcap"));
