@@ -62,20 +62,20 @@ pub fn stamp(buf: &mut [u8], seq: u32, tsc: u64) {
 /// The probe in an untagged Ethernet/IPv4 (no options)/UDP frame, if there is one.
 #[inline]
 pub fn decode(frame: &[u8]) -> Option<Probe> {
-    let p = frame.get(PROBE_OFF..PROBE_OFF + LEN)?;
-    if frame[12] != 0x08 || frame[13] != 0x00 || frame[14] != 0x45 || frame[23] != 17 {
+    let p: &[u8; LEN] = frame.get(PROBE_OFF..PROBE_OFF + LEN)?.try_into().ok()?;
+    // Ethertype IPv4 and a 20-byte IPv4 header (bytes 12..15), UDP (byte 23): word compares,
+    // since every received packet goes through here.
+    let l3 = u32::from_le_bytes([frame[12], frame[13], frame[14], 0]);
+    if l3 != 0x0045_0008 || frame[23] != 17 || p[0..4] != MAGIC {
         return None;
     }
-    if p[0..4] != MAGIC {
-        return None;
-    }
-    let mut tsc = [0u8; 8];
-    tsc[..6].copy_from_slice(&p[12..18]);
+    // Clock id and TSC share one little-endian load: 16 bits of clock, 48 of TSC.
+    let clock_tsc = u64::from_le_bytes(p[10..18].try_into().expect("8 bytes"));
     Some(Probe {
         stream: u16::from_le_bytes([p[4], p[5]]),
         seq: u32::from_le_bytes([p[6], p[7], p[8], p[9]]),
-        clock: u16::from_le_bytes([p[10], p[11]]),
-        tsc: u64::from_le_bytes(tsc),
+        clock: clock_tsc as u16,
+        tsc: clock_tsc >> 16,
     })
 }
 
