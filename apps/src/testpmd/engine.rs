@@ -64,7 +64,7 @@ pub struct StreamRun {
     pub seq: u32,
 }
 
-/// The monitor's side of the probe snapshots of one lcore.
+/// An lcore's end of the probe snapshots: the monitor bumps `epoch` when it wants one.
 #[derive(Debug)]
 pub struct SnapshotLink {
     pub epoch: Arc<AtomicU64>,
