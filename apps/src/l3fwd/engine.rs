@@ -33,12 +33,13 @@ impl Engine {
     /// Forwards until the stop flag is set, then flushes the TX buffers.
     pub fn run(mut self) {
         assert_eq!(self.tx.len(), MAX_PORTS, "one TX slot per port id");
+        let used: Vec<usize> = (0..MAX_PORTS).filter(|&p| self.tx[p].is_some()).collect();
         let mut burst = Batch::new(BURST);
         let mut dst = [0u16; BURST];
         let mut drain = DrainTimer::new();
         while !self.stop.is_set() {
             if drain.due() {
-                self.drain();
+                self.drain(&used);
             }
             for lane in &mut self.rx {
                 let n = lane.queue.rx(&mut burst);
@@ -47,47 +48,50 @@ impl Engine {
                 }
                 let port = lane.queue.port();
                 let dst = &mut dst[..n];
-                let bytes: u64 = burst.iter().map(|m| m.len() as u64).sum();
-                self.router
+                let decided = self
+                    .router
                     .decide(burst.as_mut_slice(), port, lane.source, dst);
                 let rx = self.counters.port(port);
                 rx.rx_packets.add(n as u64);
-                rx.rx_bytes.add(bytes);
-                let dropped = send(&mut self.tx, &self.counters, &mut burst, dst, bytes);
+                rx.rx_bytes.add(decided.bytes);
+                let dropped = match decided.uniform {
+                    Some(to) => {
+                        let buffer = self.tx[usize::from(to)]
+                            .as_mut()
+                            .expect("destinations are enabled ports");
+                        buffer
+                            .send(&mut burst, decided.bytes)
+                            .record(self.counters.port(to));
+                        0
+                    }
+                    None => distribute(&mut self.tx, &self.counters, &mut burst, dst),
+                };
                 if dropped > 0 {
                     rx.rx_dropped.add(dropped);
                 }
             }
         }
-        self.drain();
+        self.drain(&used);
     }
 
-    fn drain(&mut self) {
-        for buffer in self.tx.iter_mut().flatten() {
-            buffer.flush().record(self.counters.port(buffer.port()));
+    /// Flushes the TX buffers of the `used` port ids.
+    fn drain(&mut self, used: &[usize]) {
+        for &port in used {
+            if let Some(buffer) = &mut self.tx[port] {
+                buffer.flush().record(self.counters.port(buffer.port()));
+            }
         }
     }
 }
 
-/// Sends each packet of `burst` (`bytes` long together) to its destination's TX buffer, in
-/// order; a burst that goes to one port whole is handed over at once. Returns how many were
-/// dropped (`BAD_PORT`).
-#[inline]
-fn send(
+/// Sends each packet of `burst` to its destination's TX buffer, in order, and drops those
+/// for `BAD_PORT`; returns how many were dropped.
+fn distribute(
     tx: &mut [Option<TxBuffer>],
     counters: &LcoreCounters,
     burst: &mut Batch,
     dst: &[u16],
-    bytes: u64,
 ) -> u64 {
-    let first = dst[0];
-    if first != BAD_PORT && dst.iter().all(|&d| d == first) {
-        let buffer = tx[usize::from(first)]
-            .as_mut()
-            .expect("destinations are enabled ports");
-        buffer.send(burst, bytes).record(counters.port(first));
-        return 0;
-    }
     let mut dropped = 0;
     for (m, &d) in burst.drain().zip(dst) {
         if d == BAD_PORT {

@@ -88,6 +88,8 @@ pub enum Tables {
 /// A packet as the decisions see it: its bytes and the device's packet type.
 pub trait Frame {
     fn bytes(&mut self) -> &mut [u8];
+    /// The whole packet's length (all segments).
+    fn packet_len(&self) -> usize;
     fn device_ptype(&self) -> u32;
 }
 
@@ -95,6 +97,11 @@ impl Frame for Mbuf {
     #[inline]
     fn bytes(&mut self) -> &mut [u8] {
         self.data_mut()
+    }
+
+    #[inline]
+    fn packet_len(&self) -> usize {
+        self.len()
     }
 
     #[inline]
@@ -119,63 +126,114 @@ pub struct Router {
 impl Router {
     /// Decides the destination of each packet of a burst from port `rx` and rewrites it;
     /// `dst[i]` becomes packet i's TX port, or [`BAD_PORT`] to drop it.
-    pub fn decide<F: Frame>(&self, pkts: &mut [F], rx: u16, source: Source, dst: &mut [u16]) {
-        let n = pkts.len();
+    pub fn decide<F: Frame>(
+        &self,
+        pkts: &mut [F],
+        rx: u16,
+        source: Source,
+        dst: &mut [u16],
+    ) -> Burst {
         assert!(
-            n <= BURST && dst.len() >= n,
+            pkts.len() <= BURST && dst.len() >= pkts.len(),
             "a burst holds at most {BURST} packets"
         );
-        match &self.tables {
-            Tables::Lpm(t) => {
-                for (p, d) in pkts.iter_mut().zip(dst.iter_mut()) {
-                    let device = match source {
-                        Source::Device => p.device_ptype(),
-                        Source::Software => 0,
-                    };
-                    let frame = p.bytes();
-                    let (ty, addr) = peek::<34, _>(frame, |f| {
-                        let ty = match source {
-                            Source::Device => device,
-                            Source::Software => ptype::parse_lpm(f.first_chunk().expect("34 > 14")),
-                        };
-                        (ty, u32::from_be_bytes([f[30], f[31], f[32], f[33]]))
-                    });
-                    let to = if ty & L3_IPV4 != 0 {
-                        // Next hops are ports (at most 255 from a rule file): C's u16
-                        // truncation is a no-op.
-                        t.v4(addr).map_or(rx, |hop| hop as u16)
-                    } else {
-                        route_lpm(t, frame, ty, rx)
-                    };
-                    *d = self.finish(frame, ty, to);
-                }
-            }
-            Tables::Em(t) => {
-                let mut ptypes = [0u32; BURST];
-                for (p, ty) in pkts.iter_mut().zip(&mut ptypes) {
-                    *ty = match source {
-                        Source::Device => p.device_ptype(),
-                        Source::Software => peek(p.bytes(), ptype::parse_em),
-                    };
-                }
-                route_em_burst(t, pkts, &ptypes[..n], rx, dst);
-                for (i, p) in pkts.iter_mut().enumerate() {
-                    dst[i] = self.finish(p.bytes(), ptypes[i], dst[i]);
-                }
-            }
+        let dst = &mut dst[..pkts.len()];
+        // One copy of the per-packet loops for each packet type source and IPv4 treatment, so
+        // that neither is chosen per packet.
+        let software = source == Source::Software;
+        let bytes = match (&self.tables, software, self.strict) {
+            (Tables::Lpm(t), false, false) => self.decide_lpm::<_, false, false>(t, pkts, rx, dst),
+            (Tables::Lpm(t), false, true) => self.decide_lpm::<_, false, true>(t, pkts, rx, dst),
+            (Tables::Lpm(t), true, false) => self.decide_lpm::<_, true, false>(t, pkts, rx, dst),
+            (Tables::Lpm(t), true, true) => self.decide_lpm::<_, true, true>(t, pkts, rx, dst),
+            (Tables::Em(t), false, false) => self.decide_em::<_, false, false>(t, pkts, rx, dst),
+            (Tables::Em(t), false, true) => self.decide_em::<_, false, true>(t, pkts, rx, dst),
+            (Tables::Em(t), true, false) => self.decide_em::<_, true, false>(t, pkts, rx, dst),
+            (Tables::Em(t), true, true) => self.decide_em::<_, true, true>(t, pkts, rx, dst),
+        };
+        // Branch-free, so that it vectorises: is every destination the first one?
+        let first = dst.first().copied().unwrap_or(BAD_PORT);
+        let differ = dst.iter().fold(0, |acc, &d| acc | (d ^ first));
+        Burst {
+            bytes,
+            uniform: (differ == 0 && first != BAD_PORT).then_some(first),
         }
     }
 
+    /// LPM in one pass per packet: classify, look up (C's processx4_step1/2), rewrite;
+    /// returns the bytes of the burst.
+    #[inline(always)]
+    fn decide_lpm<F: Frame, const SOFTWARE: bool, const STRICT: bool>(
+        &self,
+        t: &LpmTables,
+        pkts: &mut [F],
+        rx: u16,
+        dst: &mut [u16],
+    ) -> u64 {
+        let mut bytes = 0;
+        for (p, d) in pkts.iter_mut().zip(dst.iter_mut()) {
+            bytes += p.packet_len() as u64;
+            let device = if SOFTWARE { 0 } else { p.device_ptype() };
+            let frame = p.bytes();
+            let (ty, addr) = peek::<34, _>(frame, |f| {
+                let ty = if SOFTWARE {
+                    ptype::parse_lpm(f.first_chunk().expect("34 > 14"))
+                } else {
+                    device
+                };
+                (ty, u32::from_be_bytes([f[30], f[31], f[32], f[33]]))
+            });
+            let to = if ty & L3_IPV4 != 0 {
+                // Next hops are ports (at most 255 from a rule file): C's u16 truncation is
+                // a no-op.
+                t.v4(addr).map_or(rx, |hop| hop as u16)
+            } else {
+                route_lpm(t, frame, ty, rx)
+            };
+            *d = self.finish::<STRICT>(frame, ty, to);
+        }
+        bytes
+    }
+
+    /// EM: classify the burst, look it up in groups of 8 (C's hash-lookup-multi), rewrite;
+    /// returns the bytes of the burst.
+    #[inline(always)]
+    fn decide_em<F: Frame, const SOFTWARE: bool, const STRICT: bool>(
+        &self,
+        t: &EmTables,
+        pkts: &mut [F],
+        rx: u16,
+        dst: &mut [u16],
+    ) -> u64 {
+        let mut bytes = 0;
+        let mut ptypes = [0u32; BURST];
+        for (p, ty) in pkts.iter_mut().zip(&mut ptypes) {
+            bytes += p.packet_len() as u64;
+            *ty = if SOFTWARE {
+                peek(p.bytes(), ptype::parse_em)
+            } else {
+                p.device_ptype()
+            };
+        }
+        route_em_burst(t, pkts, &ptypes[..pkts.len()], rx, dst);
+        for ((p, d), &ty) in pkts.iter_mut().zip(dst.iter_mut()).zip(&ptypes) {
+            *d = self.finish::<STRICT>(p.bytes(), ty, *d);
+        }
+        bytes
+    }
+
     /// Writes the destination's addresses and applies the IPv4 treatment (C's
-    /// `process_packet`); returns the destination, or [`BAD_PORT`].
+    /// `process_packet`, or the strict one); returns the destination, or [`BAD_PORT`].
     #[inline]
-    pub fn finish(&self, frame: &mut [u8], ptype: u32, dst: u16) -> u16 {
-        let header = &self.headers[usize::from(dst)];
+    pub fn finish<const STRICT: bool>(&self, frame: &mut [u8], ptype: u32, dst: u16) -> u16 {
+        // Destinations are port ids (below MAX_PORTS, a power of two): the mask only spares
+        // the bounds check.
+        let header = &self.headers[usize::from(dst) & (MAX_PORTS - 1)];
         if ptype & L3_IPV4 == 0 {
             rewrite(frame, header);
             return dst;
         }
-        if self.strict {
+        if STRICT {
             rewrite(frame, header);
             return if rfc1812_strict(frame) { dst } else { BAD_PORT };
         }
@@ -185,13 +243,23 @@ impl Router {
             f[22] = f[22].wrapping_sub(1);
             let sum = u16::from_le_bytes([f[24], f[25]]).wrapping_add(1);
             f[24..26].copy_from_slice(&sum.to_le_bytes());
-            if ihl > 0x4f - 0x45 || u16::from_be_bytes([f[16], f[17]]) < 20 {
+            let bad = (ihl > 0x4f - 0x45) | (u16::from_be_bytes([f[16], f[17]]) < 20);
+            if bad {
                 BAD_PORT
             } else {
                 dst
             }
         })
     }
+}
+
+/// What the engine needs to know about a decided burst besides each packet's destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Burst {
+    /// The packets' lengths together.
+    pub bytes: u64,
+    /// The port every packet goes to, if they all go to the same one (none is dropped).
+    pub uniform: Option<u16>,
 }
 
 /// Longest-prefix-match lookups (DPDK's tables; a fake in unit tests).
@@ -344,6 +412,10 @@ mod tests {
             &mut self.0
         }
 
+        fn packet_len(&self) -> usize {
+            self.0.len()
+        }
+
         fn device_ptype(&self) -> u32 {
             self.1
         }
@@ -359,6 +431,15 @@ mod tests {
 
         fn v6(&self, addr: &[u8; 16]) -> Option<u32> {
             (addr[..4] == [0x20, 0x01, 0x0d, 0xb8]).then_some(1)
+        }
+    }
+
+    /// `finish` with the router's own IPv4 treatment.
+    fn fin(r: &Router, frame: &mut [u8], ptype: u32, dst: u16) -> u16 {
+        if r.strict {
+            r.finish::<true>(frame, ptype, dst)
+        } else {
+            r.finish::<false>(frame, ptype, dst)
         }
     }
 
@@ -442,7 +523,7 @@ mod tests {
         let r = em_router(false, false);
         let mut f = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
         let orig = f.clone();
-        assert_eq!(r.finish(&mut f, L3_IPV4, 1), 1);
+        assert_eq!(fin(&r, &mut f, L3_IPV4, 1), 1);
         assert_eq!(f[..12], headers()[1]);
         assert_eq!(f[22], 63, "TTL decremented");
         let sum = u16::from_le_bytes([orig[24], orig[25]]).wrapping_add(1);
@@ -463,10 +544,10 @@ mod tests {
         let mut f = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
         f[22] = 0;
         f[24..26].copy_from_slice(&[0xff, 0xff]);
-        assert_eq!(r.finish(&mut f, L3_IPV4, 0), 0);
+        assert_eq!(fin(&r, &mut f, L3_IPV4, 0), 0);
         assert_eq!((f[22], f[24], f[25]), (255, 0, 0));
         f[24..26].copy_from_slice(&[0xff, 0x12]);
-        r.finish(&mut f, L3_IPV4, 0);
+        fin(&r, &mut f, L3_IPV4, 0);
         assert_eq!((f[24], f[25]), (0x00, 0x13));
 
         // Validity: first byte 0x45..=0x4f and total length >= 20.
@@ -481,12 +562,12 @@ mod tests {
             let mut f = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
             f[14] = vihl;
             let want = if ok { 1 } else { BAD_PORT };
-            assert_eq!(r.finish(&mut f, L3_IPV4, 1), want, "{vihl:#x}");
+            assert_eq!(fin(&r, &mut f, L3_IPV4, 1), want, "{vihl:#x}");
         }
         for (len, ok) in [(19u16, false), (20, true), (0x0100, true)] {
             let mut f = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
             f[16..18].copy_from_slice(&len.to_be_bytes());
-            assert_eq!(r.finish(&mut f, L3_IPV4, 1) == 1, ok, "total length {len}");
+            assert_eq!(fin(&r, &mut f, L3_IPV4, 1) == 1, ok, "total length {len}");
         }
     }
 
@@ -496,20 +577,20 @@ mod tests {
         let mut arp = vec![0x11u8; 60];
         arp[12..14].copy_from_slice(&[0x08, 0x06]);
         let orig = arp.clone();
-        assert_eq!(r.finish(&mut arp, 0, 1), 1);
+        assert_eq!(fin(&r, &mut arp, 0, 1), 1);
         assert_eq!(arp[..12], headers()[1]);
         assert_eq!(arp[12..], orig[12..]);
         // Runts: the header's first bytes only; an IPv4-typed runt keeps its length.
         let mut runt = vec![0x11u8; 8];
-        r.finish(&mut runt, 0, 1);
+        fin(&r, &mut runt, 0, 1);
         assert_eq!(runt, headers()[1][..8]);
         let mut short = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
         short.truncate(23);
-        assert_eq!(r.finish(&mut short, L3_IPV4, 1), 1);
+        assert_eq!(fin(&r, &mut short, L3_IPV4, 1), 1);
         assert_eq!((short.len(), short[22]), (23, 63));
         short.truncate(17);
         assert_eq!(
-            r.finish(&mut short, L3_IPV4, 1),
+            fin(&r, &mut short, L3_IPV4, 1),
             BAD_PORT,
             "total length reads 0x??00"
         );
@@ -590,13 +671,13 @@ mod tests {
         let r = em_router(false, true);
         let good = ipv4([1, 1, 1, 1], [2, 2, 2, 2], 17, [0; 4]);
         let mut f = good.clone();
-        assert_eq!(r.finish(&mut f, L3_IPV4, 1), 1);
+        assert_eq!(fin(&r, &mut f, L3_IPV4, 1), 1);
         assert_eq!(f[22], 63);
         assert_eq!(checksum::sum(0, &f[14..34]), 0xffff);
         let bad = |edit: &dyn Fn(&mut Vec<u8>)| {
             let mut f = good.clone();
             edit(&mut f);
-            r.finish(&mut f, L3_IPV4, 1) == BAD_PORT
+            fin(&r, &mut f, L3_IPV4, 1) == BAD_PORT
         };
         assert!(bad(&|f| f[22] = 1), "TTL 1 expires");
         assert!(bad(&|f| f[22] = 0), "TTL 0");

@@ -12,8 +12,8 @@ use dpdk::ptype::{
 
 use super::Lookup;
 
-const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
-const ETHERTYPE_IPV6: [u8; 2] = [0x86, 0xdd];
+const ETHERTYPE_IPV4: u16 = 0x0800;
+const ETHERTYPE_IPV6: u16 = 0x86dd;
 const PROTO_TCP: u8 = 6;
 const PROTO_UDP: u8 = 17;
 
@@ -39,11 +39,17 @@ pub fn device_suffices(lookup: Lookup, supported: &[u32]) -> bool {
     }
 }
 
+/// The outer ethertype, read as one 16-bit word (cheaper to match than two bytes).
+#[inline(always)]
+fn ethertype(frame: &[u8]) -> u16 {
+    u16::from_be_bytes([frame[12], frame[13]])
+}
+
 /// The packet type C's `lpm_parse_ptype` gives a frame (its first 14 bytes): the outer
 /// ethertype only, so VLAN-tagged frames are not IP.
 #[inline]
 pub fn parse_lpm(frame: &[u8; 14]) -> u32 {
-    match [frame[12], frame[13]] {
+    match ethertype(frame) {
         ETHERTYPE_IPV4 => L3_IPV4_EXT_UNKNOWN,
         ETHERTYPE_IPV6 => L3_IPV6_EXT_UNKNOWN,
         _ => 0,
@@ -55,7 +61,7 @@ pub fn parse_lpm(frame: &[u8; 14]) -> u32 {
 /// directly is `L3_IPV6` plus the L4 type, other IPv6 `L3_IPV6_EXT_UNKNOWN`.
 #[inline]
 pub fn parse_em(frame: &[u8; 34]) -> u32 {
-    match [frame[12], frame[13]] {
+    match ethertype(frame) {
         ETHERTYPE_IPV4 => {
             if frame[14] & 0x0f != 5 {
                 return L3_IPV4_EXT;
