@@ -18,7 +18,10 @@ fn to_option(v: libc::rlim_t) -> Option<u64> {
 }
 
 fn get() -> std::io::Result<libc::rlimit> {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes one rlimit struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut lim) } != 0 {
         return Err(std::io::Error::last_os_error());
@@ -35,9 +38,15 @@ fn set(lim: libc::rlimit) -> bool {
 /// its hard limit, otherwise the soft limit up to the hard one. Never lowers anything.
 pub fn raise_memlock_limit() -> std::io::Result<MemlockLimits> {
     let before = get()?;
-    let unlimited = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+    let unlimited = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
     if !set(unlimited) && before.rlim_cur != before.rlim_max {
-        set(libc::rlimit { rlim_cur: before.rlim_max, rlim_max: before.rlim_max });
+        set(libc::rlimit {
+            rlim_cur: before.rlim_max,
+            rlim_max: before.rlim_max,
+        });
     }
     let after = get()?;
     Ok(MemlockLimits {
@@ -58,6 +67,9 @@ mod tests {
         let as_num = |v: Option<u64>| v.unwrap_or(u64::MAX);
         assert!(as_num(l.after_soft) >= as_num(l.before_soft));
         assert!(as_num(l.after_hard) >= as_num(l.before_hard));
-        assert_eq!(l.after_soft, l.after_hard, "soft limit raised to the hard one");
+        assert_eq!(
+            l.after_soft, l.after_hard,
+            "soft limit raised to the hard one"
+        );
     }
 }
