@@ -46,6 +46,17 @@ impl Row {
         }
     }
 
+    /// Whether the best sample of either side was [contended](Sample::contended): then even
+    /// the best number understates that side.
+    pub fn best_contended(&self) -> bool {
+        let best = |s: &[Sample]| {
+            s.iter()
+                .max_by(|a, b| a.mpps.total_cmp(&b.mpps))
+                .is_some_and(Sample::contended)
+        };
+        best(&self.reference_samples) || best(&self.ours_samples)
+    }
+
     fn contended(&self) -> usize {
         self.reference_samples
             .iter()
@@ -86,8 +97,13 @@ impl Report {
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "{:<width$}  {:>14.2}  {:>9.2}  {:>6.2}  {:>4}",
-                r.benchmark, r.reference_mpps, r.ours_mpps, r.ratio, r.runs
+                "{:<width$}  {:>14.2}  {:>9.2}  {:>6.2}  {:>4}{}",
+                r.benchmark,
+                r.reference_mpps,
+                r.ours_mpps,
+                r.ratio,
+                r.runs,
+                mark(r)
             );
         }
         out + &self.notes().join("\n") + "\n"
@@ -102,8 +118,14 @@ impl Report {
         for r in &self.rows {
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.2} | {:.2} | {:.2} | {} |",
-                r.benchmark, r.reference, r.reference_mpps, r.ours_mpps, r.ratio, r.runs
+                "| {} | {} | {:.2} | {:.2} | {:.2}{} | {} |",
+                r.benchmark,
+                r.reference,
+                r.reference_mpps,
+                r.ours_mpps,
+                r.ratio,
+                mark(r),
+                r.runs
             );
         }
         out.push('\n');
@@ -120,7 +142,7 @@ impl Report {
             .map(|r| r.reference_samples.len() + r.ours_samples.len())
             .sum();
         let contended: usize = self.rows.iter().map(Row::contended).sum();
-        vec![
+        let mut notes = vec![
             format!("machine: {}", self.machine),
             format!(
                 "best of alternated runs, {:.1} s warm-up, {:.1} s window{}; load average {:.2} before, {:.2} after; {:.0} s in all",
@@ -134,7 +156,22 @@ impl Report {
             format!(
                 "measurements in which a process had under 90% of its CPU: {contended} of {samples} (shared reference samples counted per row)"
             ),
-        ]
+        ];
+        if self.rows.iter().any(Row::best_contended) {
+            notes.push(
+                "*: the best run of a side was among those: the machine was busy, the ratio is unreliable".into(),
+            );
+        }
+        notes
+    }
+}
+
+/// `*` after a row whose best runs were contended.
+fn mark(row: &Row) -> &'static str {
+    if row.best_contended() {
+        "*"
+    } else {
+        ""
     }
 }
 
@@ -160,6 +197,18 @@ mod tests {
         assert_eq!((r.reference_mpps, r.ours_mpps, r.runs), (12.0, 15.0, 2));
         assert!((r.ratio - 1.25).abs() < 1e-9);
         assert_eq!(r.contended(), 4);
+        assert!(r.best_contended());
+        let calm = Sample {
+            mpps: 20.0,
+            cpu: vec![1.0],
+        };
+        let r = Row::new(
+            "l2fwd",
+            "C l2fwd",
+            std::slice::from_ref(&calm),
+            std::slice::from_ref(&calm),
+        );
+        assert!(!r.best_contended());
     }
 
     #[test]
@@ -191,7 +240,7 @@ mod tests {
         assert!(table.contains("Test CPU, 2 cores, Linux 6.1, DPDK 22.11.11"));
         let md = report.markdown();
         assert!(
-            md.contains("| l3fwd-em | C l3fwd | 10.00 | 11.00 | 1.10 | 1 |"),
+            md.contains("| l3fwd-em | C l3fwd | 10.00 | 11.00 | 1.10* | 1 |"),
             "{md}"
         );
         let json = serde_json::to_value(&report).unwrap();
