@@ -21,14 +21,21 @@ pub struct Machine {
 impl Machine {
     /// Describes this machine; `memory` is how the benchmarks' EALs get memory.
     pub fn describe(memory: MemoryMode) -> Self {
-        let cpu = fs::read_to_string("/proc/cpuinfo")
-            .ok()
-            .and_then(|info| {
-                info.lines()
-                    .find_map(|l| l.strip_prefix("model name"))
-                    .map(|v| v.trim_start_matches([' ', '\t', ':']).trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown CPU".into());
+        let info = fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let field = |name: &str| {
+            info.lines()
+                .filter_map(|l| l.split_once(':'))
+                .find(|(k, _)| k.trim() == name)
+                .map(|(_, v)| v.trim().to_owned())
+        };
+        let mut cpu = field("model name").unwrap_or_else(|| "unknown CPU".into());
+        if let (Some(family), Some(model)) = (field("cpu family"), field("model")) {
+            cpu += &format!(" (family {family}, model {model})");
+        }
+        // Under a hypervisor, vCPUs may share physical cores with other guests' work.
+        if field("flags").is_some_and(|f| f.split_whitespace().any(|f| f == "hypervisor")) {
+            cpu += ", virtual machine";
+        }
         let kernel = fs::read_to_string("/proc/sys/kernel/osrelease")
             .map(|s| s.trim().to_owned())
             .unwrap_or_else(|_| "unknown".into());
@@ -70,4 +77,21 @@ pub fn load_average() -> f64 {
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse().ok())
         .unwrap_or(f64::NAN)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_this_machine() {
+        let m = Machine::describe(MemoryMode::NoHuge);
+        assert!(m.cores >= 1);
+        let text = m.to_string();
+        assert!(
+            text.contains(" cores, Linux ") && text.ends_with("--no-huge (4 KiB pages)"),
+            "{text}"
+        );
+        assert!(load_average() >= 0.0);
+    }
 }
