@@ -169,6 +169,7 @@ impl Mbuf {
         out
     }
 
+    #[inline]
     fn last_segment(&self) -> NonNull<rte_mbuf> {
         let mut seg = self.0;
         // SAFETY: walks the valid chain we own until `next` is NULL.
@@ -180,21 +181,24 @@ impl Mbuf {
 
     /// Appends `len` bytes at the end of the packet (in the last segment) and returns them.
     /// `None` (packet unchanged) if the last segment lacks tailroom.
+    #[inline]
     pub fn append(&mut self, len: usize) -> Option<&mut [u8]> {
-        if len > self.tailroom() {
-            return None;
-        }
+        // One walk of the chain (none for the usual single segment) serves both the tailroom
+        // check and the update: generators call this once per packet.
         let mut last = self.last_segment();
         let (buf, start) = {
             // SAFETY: `last` is a valid segment we own exclusively (&mut self); this reference
             // ends before the head is borrowed again below (the two may be the same mbuf).
             let m = unsafe { last.as_mut() };
             let start = m.data_off as usize + m.data_len as usize;
-            m.data_len += len as u16; // fits: len <= tailroom < buf_len <= u16::MAX
+            if len > m.buf_len as usize - start {
+                return None;
+            }
+            m.data_len += len as u16; // fits: start + len <= buf_len <= u16::MAX
             (m.buf_addr as *mut u8, start)
         };
         self.raw_mut().pkt_len += len as u32;
-        // SAFETY: [start, start+len) lies within the segment buffer (checked against tailroom)
+        // SAFETY: [start, start+len) lies within the segment buffer (checked against buf_len)
         // and is exclusively ours for the lifetime of &mut self.
         Some(unsafe { std::slice::from_raw_parts_mut(buf.add(start), len) })
     }
