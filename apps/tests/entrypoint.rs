@@ -41,8 +41,8 @@ fn dpdk_app(args: &[&str], env: &BTreeMap<String, String>) -> Output {
         .expect("run dpdk-app")
 }
 
-/// Runs `discover --json` for `app` on a fixture and returns the parsed output.
-fn discover(name: &str, app: &str) -> Value {
+/// The environment of the fixture pod `name`: its `env` file, the directories, no wait.
+fn pod_env(name: &str) -> BTreeMap<String, String> {
     let dir = fixture(name);
     let mut env = fixture_env(name);
     env.insert(
@@ -54,6 +54,12 @@ fn discover(name: &str, app: &str) -> Value {
         dir.join("devinfo").display().to_string(),
     );
     env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
+    env
+}
+
+/// Runs `discover --json` for `app` on a fixture and returns the parsed output.
+fn discover(name: &str, app: &str) -> Value {
+    let env = pod_env(name);
     let out = dpdk_app(
         &["discover", "--json", "--no-device-check", "--app", app],
         &env,
@@ -243,21 +249,6 @@ fn failure(args: &[&str], env: &BTreeMap<String, String>) -> String {
     let out = dpdk_app(args, env);
     assert_eq!(out.status.code(), Some(1), "{}", describe("dpdk-app", &out));
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn pod_env(name: &str) -> BTreeMap<String, String> {
-    let dir = fixture(name);
-    let mut env = fixture_env(name);
-    env.insert(
-        "PODNETINFO_DIR".into(),
-        dir.join("podnetinfo").display().to_string(),
-    );
-    env.insert(
-        "DEVINFO_DIR".into(),
-        dir.join("devinfo").display().to_string(),
-    );
-    env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
-    env
 }
 
 #[test]

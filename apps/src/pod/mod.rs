@@ -58,7 +58,7 @@ pub struct DiscoveryFlags {
     /// /etc/podnetinfo]
     #[arg(long, value_name = "DIR")]
     pub podnetinfo_dir: Option<PathBuf>,
-    /// Device-info root with `dp/` and `cni/` [env: DEVINFO_DIR, default
+    /// Device-info root; the device plugin's files are under `dp/` [env: DEVINFO_DIR, default
     /// /var/run/k8s.cni.cncf.io/devinfo]
     #[arg(long, value_name = "DIR")]
     pub devinfo_dir: Option<PathBuf>,
