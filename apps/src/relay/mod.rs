@@ -12,7 +12,7 @@
 
 pub mod switch;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use dpdk::{
     Batch, Eal, EalError, LcoreError, Mempool, MempoolError, PortBuilder, PortError, RxQueue,
@@ -21,10 +21,11 @@ use dpdk::{
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
 use crate::lcores::{self, Job};
+use crate::monitor::Reporter;
 use crate::packet::ether;
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
-use crate::stats::{PortCounters, PortSample, Report, ReportKind, StatsFormat};
+use crate::stats::{PortCounters, PortSample};
 use switch::{Forward, Segment, Switch};
 
 /// Frames a port may hold back while its peer is not taking them.
@@ -216,7 +217,17 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
     }
     let counters: Vec<std::sync::Arc<PortCounters>> =
         ports.iter().map(|_| Default::default()).collect();
-    let started_at = Instant::now();
+    let reporter = {
+        let (ports, counters) = (ports.clone(), counters.clone());
+        Reporter::new(
+            "relay",
+            "switch",
+            opts.stats_period,
+            &opts.run,
+            move || samples(&ports, &counters),
+            text_block,
+        )
+    };
     let job = {
         let (stop, counters, opts, pool) =
             (stop.clone(), counters.clone(), opts.clone(), pool.clone());
@@ -232,34 +243,19 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         })
     };
     let monitor = {
-        let (stop, counters, ports, format, period) = (
-            stop.clone(),
-            counters.clone(),
-            ports.clone(),
-            opts.run.stats_format,
-            opts.stats_period,
-        );
-        move || monitor(&stop, &ports, &counters, format, period)
+        let (stop, reporter) = (stop.clone(), reporter.clone());
+        move || reporter.periodic(&stop)
     };
     lcores::run(&eal, vec![job], &stop, monitor)?;
-
-    let samples = samples(&ports, &counters);
-    print_block(&samples);
-    let report = Report::new(
-        ReportKind::Summary,
-        "relay",
-        "switch",
-        started_at.elapsed().as_secs_f64(),
-        samples,
-    );
-    if let Some(path) = &opts.run.stats_file {
-        report
-            .write_file(path)
-            .map_err(|source| RelayError::StatsFile {
-                path: path.display().to_string(),
-                source,
-            })?;
-    }
+    reporter.summary().map_err(|source| RelayError::StatsFile {
+        path: opts
+            .run
+            .stats_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        source,
+    })?;
     drop(handles);
     Ok(())
 }
@@ -272,49 +268,16 @@ fn samples(ports: &[u16], counters: &[std::sync::Arc<PortCounters>]) -> Vec<Port
         .collect()
 }
 
-fn print_block(samples: &[PortSample]) {
-    println!("Relay statistics ===================================");
+/// The relay's statistics block, one line per port.
+fn text_block(samples: &[PortSample]) -> String {
+    let mut out = String::from("Relay statistics ===================================\n");
     for s in samples {
-        println!(
-            "port {:<3} RX-packets: {:<14} TX-packets: {:<14} TX-dropped: {}",
+        out += &format!(
+            "port {:<3} RX-packets: {:<14} TX-packets: {:<14} TX-dropped: {}\n",
             s.port, s.rx_packets, s.tx_packets, s.tx_dropped
         );
     }
-    println!("====================================================");
-}
-
-fn monitor(
-    stop: &Stop,
-    ports: &[u16],
-    counters: &[std::sync::Arc<PortCounters>],
-    format: StatsFormat,
-    period: Option<Duration>,
-) {
-    let Some(period) = period else {
-        while !stop.sleep(Duration::from_secs(1)) {}
-        return;
-    };
-    let mut last = samples(ports, counters);
-    let mut last_at = Instant::now();
-    while !stop.sleep(period) {
-        let now = samples(ports, counters);
-        match format {
-            StatsFormat::Text => print_block(&now),
-            StatsFormat::Json => {
-                let delta = now.iter().zip(&last).map(|(n, l)| n.since(l)).collect();
-                Report::new(
-                    ReportKind::Period,
-                    "relay",
-                    "switch",
-                    last_at.elapsed().as_secs_f64(),
-                    delta,
-                )
-                .print_json_line();
-            }
-        }
-        last = now;
-        last_at = Instant::now();
-    }
+    out + "====================================================\n"
 }
 
 /// The relay's forwarding loop on one lcore: poll every port, switch each frame, transmit per
