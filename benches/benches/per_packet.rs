@@ -35,8 +35,8 @@ fn criterion() -> Criterion {
     let quick = std::env::var("DPDK_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
     let c = if quick {
         Criterion::default()
-            .warm_up_time(Duration::from_millis(200))
-            .measurement_time(Duration::from_millis(500))
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_millis(300))
             .sample_size(10)
     } else {
         Criterion::default()

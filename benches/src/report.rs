@@ -20,6 +20,9 @@ pub struct Row {
     pub ratio: f64,
     /// Measurements of each side.
     pub runs: usize,
+    /// The medians: what a typical run gives, where the best shows what the code can do.
+    pub reference_median_mpps: f64,
+    pub ours_median_mpps: f64,
     pub reference_samples: Vec<Sample>,
     pub ours_samples: Vec<Sample>,
 }
@@ -41,6 +44,8 @@ impl Row {
             ours_mpps: o,
             ratio: if r > 0.0 { o / r } else { f64::NAN },
             runs: reference_samples.len().min(ours_samples.len()),
+            reference_median_mpps: median(reference_samples),
+            ours_median_mpps: median(ours_samples),
             reference_samples: reference_samples.to_vec(),
             ours_samples: ours_samples.to_vec(),
         }
@@ -166,6 +171,16 @@ impl Report {
     }
 }
 
+fn median(samples: &[Sample]) -> f64 {
+    let mut v: Vec<f64> = samples.iter().map(|s| s.mpps).collect();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 /// `*` after a row whose best runs were contended.
 fn mark(row: &Row) -> &'static str {
     if row.best_contended() {
@@ -195,6 +210,7 @@ mod tests {
             &[sample(15.0), sample(9.0)],
         );
         assert_eq!((r.reference_mpps, r.ours_mpps, r.runs), (12.0, 15.0, 2));
+        assert_eq!((r.reference_median_mpps, r.ours_median_mpps), (11.0, 12.0));
         assert!((r.ratio - 1.25).abs() < 1e-9);
         assert_eq!(r.contended(), 4);
         assert!(r.best_contended());

@@ -57,7 +57,7 @@ impl Settings {
                 _ => filters.push(arg),
             }
         }
-        let (runs, warmup, window) = if quick { (1, 0.5, 1.0) } else { (5, 1.0, 2.0) };
+        let (runs, warmup, window) = if quick { (1, 0.3, 0.5) } else { (5, 1.0, 2.0) };
         let runs = match runs_arg
             .map(|v| ("--runs", v))
             .or_else(|| env("DPDK_BENCH_RUNS").map(|v| ("DPDK_BENCH_RUNS", v)))
