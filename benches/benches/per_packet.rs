@@ -73,16 +73,15 @@ fn probed_burst(first: u32, tsc: u64) -> Vec<Vec<u8>> {
 fn frame_build(c: &mut Criterion) {
     let mut g = c.benchmark_group("frame_build");
     g.throughput(Throughput::Elements(BURST as u64));
-    let mut t = txonly_template();
+    let t = txonly_template();
     let mut mbufs = vec![[0u8; 64]; BURST];
     let mut seq = 0u32;
     g.bench_function("txonly_stamp_and_copy_64B", |b| {
         b.iter(|| {
             let now = black_box(0x1234_5678u64);
             for m in mbufs.iter_mut() {
-                t.stamp(seq, now);
+                t.write_stamped(m, seq, now);
                 seq = seq.wrapping_add(1);
-                t.write_to(m);
             }
             black_box(&mut mbufs);
         })

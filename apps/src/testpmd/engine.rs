@@ -326,10 +326,12 @@ fn generate(
     sent
 }
 
-/// Patches the template for the next packet.
+/// Patches the template for the next packet (flows) and returns the packet's probe sequence
+/// number; the probe itself is stamped into the packet, not the template (see
+/// [`Template::write_stamped`]).
 #[inline(always)]
-fn next_packet(cx: &mut Context, g: &mut Generator, seq: &mut u32, now: u64) {
-    g.template.stamp(*seq, now);
+fn next_packet(cx: &mut Context, g: &mut Generator, seq: &mut u32) -> u32 {
+    let this = *seq;
     *seq = seq.wrapping_add(1);
     match g.kind {
         GenKind::TxOnly {
@@ -345,6 +347,7 @@ fn next_packet(cx: &mut Context, g: &mut Generator, seq: &mut u32, now: u64) {
         }
         GenKind::TxOnly { multi_flow: None } => {}
     }
+    this
 }
 
 fn build_single(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now: u64) -> u16 {
@@ -353,10 +356,10 @@ fn build_single(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now:
     }
     let len = g.template.len();
     for i in 0..usize::from(n) {
-        next_packet(cx, g, seq, now);
+        let this = next_packet(cx, g, seq);
         let m = &mut cx.batch.as_mut_slice()[i];
         if let Some(d) = m.append(len) {
-            g.template.write_to(d);
+            g.template.write_stamped(d, this, now);
         }
     }
     n
@@ -373,7 +376,8 @@ fn build_chained(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now
         return 0;
     }
     for _ in 0..n {
-        next_packet(cx, g, seq, now);
+        let this = next_packet(cx, g, seq);
+        g.template.stamp(this, now);
         let bytes = g.template.bytes();
         let mut head: Option<Mbuf> = None;
         let mut off = 0;

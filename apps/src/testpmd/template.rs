@@ -114,6 +114,19 @@ impl Template {
         }
     }
 
+    /// Copies the packet into `dst` like [`Self::write_to`] and stamps the probe (sequence
+    /// number, TSC) there rather than in the template: the copy's 16-byte loads would
+    /// otherwise read fields just stored, which the CPU cannot forward from its store buffer
+    /// and waits for (measured: ~20 ns per packet, a third of a txonly lcore's time at full
+    /// rate over vhost-user).
+    #[inline(always)]
+    pub fn write_stamped(&self, dst: &mut [u8], seq: u32, tsc: u64) {
+        self.write_to(dst);
+        if self.probe {
+            probe::stamp(&mut dst[PROBE_OFF..], seq, tsc);
+        }
+    }
+
     /// Whether packets from this template carry a probe.
     pub fn has_probe(&self) -> bool {
         self.probe
@@ -237,7 +250,14 @@ mod tests {
         let plain = Template::txonly(txonly_addrs(), 64, None);
         let mut t = Template::txonly(txonly_addrs(), 64, Some((7, 0xabcd)));
         assert!(t.has_probe());
+        let mut written = [0u8; 64];
+        t.write_stamped(&mut written, 42, 0x1234_5678_9abc);
         t.stamp(42, 0x1234_5678_9abc);
+        assert_eq!(
+            written,
+            t.bytes(),
+            "stamping the copy equals copying the stamped template"
+        );
         assert_eq!(&t.bytes()[..PROBE_OFF], &plain.bytes()[..PROBE_OFF]);
         let p = probe::decode(t.bytes()).unwrap();
         assert_eq!(
