@@ -10,8 +10,6 @@
 
 int shim_rte_errno(void) { return rte_errno; }
 
-void shim_rte_errno_set(int value) { rte_errno = value; }
-
 unsigned int shim_rte_lcore_id(void) { return rte_lcore_id(); }
 
 uint64_t shim_rte_rdtsc(void) { return rte_rdtsc(); }

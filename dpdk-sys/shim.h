@@ -10,7 +10,6 @@ struct rte_mempool;
 
 /* rte_errno is a per-lcore TLS variable. */
 int shim_rte_errno(void);
-void shim_rte_errno_set(int value);
 
 /* rte_lcore_id() reads TLS; LCORE_ID_ANY (UINT32_MAX) on non-EAL threads. */
 unsigned int shim_rte_lcore_id(void);

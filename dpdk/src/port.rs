@@ -469,16 +469,6 @@ impl Port {
         }
     }
 
-    /// Whether the PMD classifies packet types on receive (`mbuf.packet_type`) for the given
-    /// `RTE_PTYPE_*` mask. Virtio does not, so software parsing is needed there.
-    pub fn parses_ptypes(&self, mask: u32) -> bool {
-        // SAFETY: valid port; with a NULL array and size 0 the call only counts.
-        let n = unsafe {
-            dpdk_sys::rte_eth_dev_get_supported_ptypes(self.id(), mask, std::ptr::null_mut(), 0)
-        };
-        n > 0
-    }
-
     /// The packet types among `mask` (`dpdk::ptype::*`) the PMD reports it can classify, as
     /// `rte_eth_dev_get_supported_ptypes` lists them. Empty when the PMD does not parse at all.
     pub fn supported_ptypes(&self, mask: u32) -> Vec<u32> {
