@@ -316,17 +316,23 @@ fn forward(
                 match decision {
                     Forward::To(out) => enqueue(&mut pending, &slot, counters, out, m),
                     Forward::Flood => {
-                        let outs: Vec<u16> = switch.flood_ports(in_port).collect();
-                        if let Some((&last, rest)) = outs.split_last() {
-                            for &out in rest {
-                                if let Some(copy) = copy_of(pool, &m) {
-                                    enqueue(&mut pending, &slot, counters, out, copy);
-                                } else {
-                                    counters[slot[usize::from(out)].unwrap()].tx_dropped.add(1);
-                                }
+                        // Every port but the last gets a copy, the last the frame itself; no
+                        // allocation, as until a sink answers every frame to it is flooded.
+                        let mut outs = switch.flood_ports(in_port).peekable();
+                        let mut frame = Some(m);
+                        while let Some(out) = outs.next() {
+                            let m = frame.take().expect("the frame goes out last");
+                            if outs.peek().is_none() {
+                                enqueue(&mut pending, &slot, counters, out, m);
+                                break;
                             }
-                            enqueue(&mut pending, &slot, counters, last, m);
-                        } else {
+                            match copy_of(pool, &m) {
+                                Some(copy) => enqueue(&mut pending, &slot, counters, out, copy),
+                                None => counters[slot[usize::from(out)].unwrap()].tx_dropped.add(1),
+                            }
+                            frame = Some(m);
+                        }
+                        if frame.is_some() {
                             c.rx_dropped.add(1);
                         }
                     }
