@@ -1,4 +1,5 @@
-//! Options every app accepts beyond its C counterpart: how long to run and where statistics go.
+//! Options every app accepts beyond its C counterpart: how long to run, where statistics go and
+//! whether idle lcores give their CPU away.
 //! Each app adds [`RunOptions::TABLE`] to its own option table and hands matching options to
 //! [`RunOptions::accept`], so the spelling and checks are the same in every app.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 use crate::getopt::{HasArg, Opt};
 use crate::stats::StatsFormat;
 
-/// `--duration`, `--stats-format`, `--stats-file`.
+/// `--duration`, `--stats-format`, `--stats-file`, `--idle-sleep-us`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOptions {
     /// Stop forwarding after this long, print the final statistics, exit 0.
@@ -17,13 +18,46 @@ pub struct RunOptions {
     pub stats_format: StatsFormat,
     /// Write the final summary as JSON here.
     pub stats_file: Option<PathBuf>,
+    /// Sleep this long when a pass over all of an lcore's queues found nothing to do; `None`
+    /// busy-polls like the C apps. Pods that share a CPU with other pollers (the demo on two
+    /// cores, clusters without the static CPU manager) need it: a busy poller keeps the CPU
+    /// for its whole time slice while its peer's rings overflow.
+    pub idle_sleep: IdleSleep,
+}
+
+/// How a poller gives its CPU away (`--idle-sleep-us`): after a pass over its queues that did
+/// nothing, it sleeps this long; by default it does not (busy-polls).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IdleSleep(Option<Duration>);
+
+impl IdleSleep {
+    /// Parses the microseconds of `--idle-sleep-us`; 0 means busy-poll.
+    pub fn parse(v: &str) -> Result<IdleSleep, String> {
+        let us: u64 = v
+            .parse()
+            .ok()
+            .filter(|us| *us <= 10_000_000)
+            .ok_or_else(|| {
+                format!("invalid --idle-sleep-us {v:?}: expected 0 to 10000000 microseconds")
+            })?;
+        Ok(IdleSleep((us > 0).then(|| Duration::from_micros(us))))
+    }
+
+    /// Sleeps if the pass that just ended did no `work`.
+    #[inline]
+    pub fn after_pass(self, work: usize) {
+        if let (0, Some(d)) = (work, self.0) {
+            std::thread::sleep(d);
+        }
+    }
 }
 
 impl RunOptions {
-    pub const TABLE: [Opt; 3] = [
+    pub const TABLE: [Opt; 4] = [
         Opt::long("duration", HasArg::Required),
         Opt::long("stats-format", HasArg::Required),
         Opt::long("stats-file", HasArg::Required),
+        Opt::long("idle-sleep-us", HasArg::Required),
     ];
 
     /// Help text lines for these options, for each app's `--help`.
@@ -32,7 +66,10 @@ impl RunOptions {
                          statistics and exit 0 [not in the C app]
   --stats-format FMT     periodic statistics as `text` (the C app's blocks, default) or
                          `json` (one object per period on stdout) [not in the C app]
-  --stats-file PATH      write the final summary as JSON to PATH [not in the C app]";
+  --stats-file PATH      write the final summary as JSON to PATH [not in the C app]
+  --idle-sleep-us N      sleep N microseconds when a pass over all queues found nothing to
+                         do (pods without dedicated CPUs); default 0: busy-poll like the C
+                         app [not in the C app]";
 
     /// Takes option `name` if it is one of ours; `Ok(false)` if it is not.
     pub fn accept(&mut self, name: &str, value: Option<&str>) -> Result<bool, String> {
@@ -57,6 +94,7 @@ impl RunOptions {
                 }
                 self.stats_file = Some(PathBuf::from(v));
             }
+            "idle-sleep-us" => self.idle_sleep = IdleSleep::parse(value()?)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -75,10 +113,20 @@ mod tests {
         assert_eq!(o.accept("stats-format", Some("json")), Ok(true));
         assert_eq!(o.stats_format, StatsFormat::Json);
         assert_eq!(o.accept("stats-file", Some("/tmp/x.json")), Ok(true));
+        assert_eq!(o.accept("idle-sleep-us", Some("20")), Ok(true));
+        assert_eq!(o.idle_sleep, IdleSleep(Some(Duration::from_micros(20))));
+        assert_eq!(o.accept("idle-sleep-us", Some("0")), Ok(true));
+        assert_eq!(o.idle_sleep, IdleSleep(None));
         assert_eq!(o.accept("burst", Some("32")), Ok(false));
         for bad in ["0", "-1", "abc", "inf"] {
             assert!(o.accept("duration", Some(bad)).unwrap_err().contains(bad));
         }
         assert!(o.accept("stats-format", Some("csv")).is_err());
+        for bad in ["-1", "1e3", "10000001"] {
+            assert!(o
+                .accept("idle-sleep-us", Some(bad))
+                .unwrap_err()
+                .contains(bad));
+        }
     }
 }

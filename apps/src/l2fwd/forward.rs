@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dpdk::{Batch, MacAddr, RxQueue};
 
 use crate::monitor::LcoreCounters;
+use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
 
@@ -53,6 +54,8 @@ pub struct Engine {
     pub lanes: Vec<Lane>,
     pub counters: Arc<LcoreCounters>,
     pub stop: Stop,
+    /// `--idle-sleep-us`: sleep this long after a pass that received nothing.
+    pub idle_sleep: IdleSleep,
 }
 
 impl Engine {
@@ -64,10 +67,13 @@ impl Engine {
             if drain.due() {
                 self.drain();
             }
+            let mut received = 0;
             for lane in &mut self.lanes {
-                if lane.rx.rx(&mut burst) == 0 {
+                let n = lane.rx.rx(&mut burst);
+                if n == 0 {
                     continue;
                 }
+                received += n;
                 let rx = self.counters.port(lane.rx.port());
                 rx.rx_packets.add(burst.len() as u64);
                 let mut bytes = 0;
@@ -84,6 +90,7 @@ impl Engine {
                 let sent = lane.tx.send(&mut burst, bytes);
                 sent.record(self.counters.port(lane.tx.port()));
             }
+            self.idle_sleep.after_pass(received);
         }
         self.drain();
     }

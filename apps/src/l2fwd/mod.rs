@@ -168,6 +168,7 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
             lanes,
             counters,
             stop: stop.clone(),
+            idle_sleep: opts.run.idle_sleep,
         };
         let lcore = *lcore;
         let polled = rx_ports.clone();

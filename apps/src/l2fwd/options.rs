@@ -64,6 +64,7 @@ const TABLE: &[Opt] = &[
     RunOptions::TABLE[0],
     RunOptions::TABLE[1],
     RunOptions::TABLE[2],
+    RunOptions::TABLE[3],
 ];
 
 /// The `--help` text.
@@ -73,6 +74,7 @@ pub fn help() -> String {
 Usage: dpdk-app l2fwd [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD]
                       [--no-mac-updating] [--portmap=\"(a,b)(c,d)\"]
                       [--duration SECS] [--stats-format text|json] [--stats-file PATH]
+                      [--idle-sleep-us N]
 
 Forwards every packet received on a port out of its paired port, like DPDK 22.11's
 examples/l2fwd: consecutive enabled ports are paired (0<->1, 2<->3; with an odd count the last
@@ -191,6 +193,7 @@ fn check_portmap(pairs: &[(u16, u16)], mask: PortMask) -> Result<(), OptionsErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runopts::IdleSleep;
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -219,13 +222,16 @@ mod tests {
 
     #[test]
     fn all_options() {
-        let o =
-            run("-Pp 0xf -q 2 -T 1 --portmap=\"(0,3),(1,2)\" --duration 2.5 --stats-format json");
+        let o = run(
+            "-Pp 0xf -q 2 -T 1 --portmap=\"(0,3),(1,2)\" --duration 2.5 --stats-format json \
+                 --idle-sleep-us 20",
+        );
         assert!(o.promiscuous);
         assert_eq!(o.portmask, PortMask(0xf));
         assert_eq!(o.rx_ports_per_lcore, 2);
         assert_eq!(o.portmap, Some(vec![(0, 3), (1, 2)]));
         assert_eq!(o.run.duration, Some(Duration::from_millis(2500)));
+        assert_eq!(o.run.idle_sleep, IdleSleep::parse("20").unwrap());
         assert_eq!(parse(&args("-p 1 --help")), Ok(Parsed::Help));
         assert_eq!(parse(&args("-h")), Ok(Parsed::Help));
     }

@@ -8,6 +8,7 @@ use dpdk::{Batch, RxQueue};
 use super::forward::{Router, BAD_PORT};
 use super::ptype::Source;
 use crate::monitor::{LcoreCounters, MAX_PORTS};
+use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
 
@@ -27,6 +28,8 @@ pub struct Engine {
     pub router: Arc<Router>,
     pub counters: Arc<LcoreCounters>,
     pub stop: Stop,
+    /// `--idle-sleep-us`: sleep this long after a pass that received nothing.
+    pub idle_sleep: IdleSleep,
 }
 
 impl Engine {
@@ -41,11 +44,13 @@ impl Engine {
             if drain.due() {
                 self.drain(&used);
             }
+            let mut received = 0;
             for lane in &mut self.rx {
                 let n = lane.queue.rx(&mut burst);
                 if n == 0 {
                     continue;
                 }
+                received += n;
                 let port = lane.queue.port();
                 let dst = &mut dst[..n];
                 let decided = self
@@ -70,6 +75,7 @@ impl Engine {
                     rx.rx_dropped.add(dropped);
                 }
             }
+            self.idle_sleep.after_pass(received);
         }
         self.drain(&used);
     }

@@ -129,6 +129,7 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
             router: router.clone(),
             counters: table,
             stop: stop.clone(),
+            idle_sleep: opts.run.idle_sleep,
         };
         let polled = queues.clone();
         jobs.push(Job::new(lcore, move || {

@@ -147,6 +147,7 @@ const TABLE: &[Opt] = &[
     RunOptions::TABLE[0],
     RunOptions::TABLE[1],
     RunOptions::TABLE[2],
+    RunOptions::TABLE[3],
 ];
 
 /// The `--help` text.
@@ -160,6 +161,7 @@ Usage: dpdk-app l3fwd [EAL options] -- -p PORTMASK [-P] [--lookup=lpm|em | -L | 
                       [--tx-queue-size N] [--per-port-pool] [--no-numa] [--hash-entry-num N]
                       [--stats-period SECS] [--strict-rfc1812]
                       [--duration SECS] [--stats-format text|json] [--stats-file PATH]
+                      [--idle-sleep-us N]
 
 Routes IPv4 and IPv6 packets between ports like DPDK 22.11's examples/l3fwd (x86 build):
 same routes, same lookups, same rewrites, same drops.
@@ -351,6 +353,7 @@ fn parse_eth_dest(value: &str) -> Result<(u16, MacAddr), OptionsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runopts::IdleSleep;
 
     fn args(s: &str) -> Vec<String> {
         s.split_whitespace().map(String::from).collect()
@@ -429,7 +432,7 @@ mod tests {
             "-p 1 --config=(0,0,0) --eth-dest=0,0c:fe:c0:ff:ee:00 --max-pkt-len 9000 \
              --rx-queue-size 512 --tx-queue-size 256 --per-port-pool --no-numa \
              --hash-entry-num 0x10 --mode=poll --stats-period 0 --strict-rfc1812 \
-             --duration 1 --stats-format json",
+             --duration 1 --stats-format json --idle-sleep-us 5",
         );
         assert_eq!(o.eth_dest, [(0, "0c:fe:c0:ff:ee:00".parse().unwrap())]);
         assert_eq!(o.max_pkt_len, Some(9000));
@@ -437,6 +440,7 @@ mod tests {
         assert!(o.per_port_pool && o.strict_rfc1812);
         assert_eq!(o.stats_period, None);
         assert_eq!(o.run.duration, Some(Duration::from_secs(1)));
+        assert_eq!(o.run.idle_sleep, IdleSleep::parse("5").unwrap());
         assert_eq!(parse(&args("--help")).unwrap(), Parsed::Help);
     }
 

@@ -58,7 +58,6 @@ pub enum RelayError {
 pub struct Options {
     pub segments: Vec<Segment>,
     pub burst: usize,
-    pub idle_sleep: Option<Duration>,
     pub stats_period: Option<Duration>,
     pub run: RunOptions,
 }
@@ -72,17 +71,13 @@ pod interface) that keeps segments apart, as the NIC's switch keeps VLANs apart.
   --segment NAME=PORTS   ports (ethdev ids) forming one segment, e.g. vlan1000=0,2; repeat
                          for each segment; a port belongs to at most one segment
   --burst N              RX burst size (1..512, default 32)
-  --idle-sleep-us N      sleep N microseconds when a round made no progress (nothing
-                         received, nothing taken by a peer); default 0: busy-poll. Lets the
-                         relay share a CPU with a pod
   --stats-period SECS    print per-port counters every SECS seconds (default 0: off)
 ";
 
 impl Options {
-    const TABLE: [Opt; 4] = [
+    const TABLE: [Opt; 3] = [
         Opt::long("segment", HasArg::Required),
         Opt::long("burst", HasArg::Required),
-        Opt::long("idle-sleep-us", HasArg::Required),
         Opt::long("stats-period", HasArg::Required),
     ];
 
@@ -100,7 +95,6 @@ impl Options {
         let mut o = Options {
             segments: Vec::new(),
             burst: 32,
-            idle_sleep: None,
             stats_period: None,
             run: RunOptions::default(),
         };
@@ -110,12 +104,6 @@ impl Options {
             match name {
                 "segment" => o.segments.push(parse_segment(v).map_err(usage)?),
                 "burst" => o.burst = parse_num(name, v, 1, 512).map_err(usage)? as usize,
-                "idle-sleep-us" => {
-                    o.idle_sleep = Some(Duration::from_micros(
-                        parse_num(name, v, 0, 1_000_000).map_err(usage)?,
-                    ))
-                    .filter(|d| !d.is_zero())
-                }
                 "stats-period" => {
                     o.stats_period = Some(Duration::from_secs(
                         parse_num(name, v, 0, 86_400).map_err(usage)?,
@@ -354,11 +342,7 @@ fn forward(
         }
         // No progress: nothing arrived and no peer took anything. Sleeping here hands the CPU
         // to a pod sharing it, which is what unblocks a full ring.
-        if received == 0 && sent_any == 0 {
-            if let Some(d) = opts.idle_sleep {
-                std::thread::sleep(d);
-            }
-        }
+        opts.run.idle_sleep.after_pass(received + sent_any);
     }
 }
 
@@ -420,7 +404,10 @@ mod tests {
                 }
             ]
         );
-        assert_eq!(o.idle_sleep, Some(Duration::from_micros(20)));
+        assert_eq!(
+            o.run.idle_sleep,
+            crate::runopts::IdleSleep::parse("20").unwrap()
+        );
         assert_eq!(o.run.duration, Some(Duration::from_secs(3)));
     }
 

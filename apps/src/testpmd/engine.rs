@@ -20,6 +20,7 @@ use super::probe::{ProbeRx, StreamRx};
 use super::streams::Stream;
 use super::template::{flowgen_dst, multi_flow_src, Template};
 use crate::packet::{arp, checksum, ether, icmp, ipv4};
+use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::stats::PortCounters;
 
@@ -119,7 +120,7 @@ impl Lcore {
         mode: Mode,
         stop: Stop,
         tx_first: bool,
-        idle_sleep: Option<Duration>,
+        idle_sleep: IdleSleep,
         link: Option<SnapshotLink>,
         done: Sender<LcoreDone>,
     ) {
@@ -162,7 +163,7 @@ impl Lcore {
     fn forward<E: Engine>(
         &mut self,
         stop: &Stop,
-        idle_sleep: Option<Duration>,
+        idle_sleep: IdleSleep,
         link: Option<&SnapshotLink>,
     ) {
         let mut seen_epoch = link.map_or(0, |l| l.epoch.load(Ordering::Relaxed));
@@ -181,11 +182,7 @@ impl Lcore {
                     self.send_snapshot(l);
                 }
             }
-            if work == 0 {
-                if let Some(d) = idle_sleep {
-                    std::thread::sleep(d);
-                }
-            }
+            idle_sleep.after_pass(work);
         }
         // Drain: what the PMDs already hold is received (and forwarded) before counting ends;
         // generators stop at once.

@@ -333,7 +333,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         }),
     };
     let (done_tx, done_rx) = channel::unbounded();
-    let idle = (cfg.idle_sleep_us > 0).then(|| Duration::from_micros(cfg.idle_sleep_us));
+    let idle = cfg.run.idle_sleep;
     let jobs = lcores
         .into_iter()
         .zip(links)

@@ -128,8 +128,6 @@ pub struct Config {
     pub run: RunOptions,
     /// Packets per second per port for txonly/flowgen; `None` = as fast as the PMD takes them.
     pub tx_rate: Option<u64>,
-    /// Sleep this long when a whole pass over the lcore's queues found no work.
-    pub idle_sleep_us: u64,
     /// Write probes into generated packets.
     pub probe: bool,
     /// Record latency from probes stamped on this host's clock.
@@ -165,7 +163,6 @@ impl Default for Config {
             tx_udp: (9, 9),
             run: RunOptions::default(),
             tx_rate: None,
-            idle_sleep_us: 0,
             probe: true,
             probe_latency: true,
         }
@@ -263,7 +260,6 @@ const SUPPORTED: &[Opt] = &[
     Opt::long("tx-ip", HasArg::Required),
     Opt::long("tx-udp", HasArg::Required),
     Opt::long("tx-rate", HasArg::Required),
-    Opt::long("idle-sleep-us", HasArg::Required),
     Opt::long("no-probe", HasArg::No),
     Opt::long("probe-latency", HasArg::Required),
 ];
@@ -398,8 +394,6 @@ dpdk-app options [ours]:
   --tx-rate PPS          txonly/flowgen: send PPS packets per second per port, TSC-paced
                          (split evenly over the port's streams); packets the PMD refuses are
                          counted as TX-dropped and their credit is returned
-  --idle-sleep-us N      sleep N microseconds when a pass over all queues found nothing to do
-                         (pods without dedicated CPUs); default 0: busy-poll like testpmd
   --no-probe             txonly/flowgen: leave payloads alone (no probe header)
   --probe-latency on|off record latency of probes sent from this host (default on)
 @RUN@
@@ -463,7 +457,6 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
             "tx-ip" => cfg.tx_ip = parse_tx_ip(v)?,
             "tx-udp" => cfg.tx_udp = parse_tx_udp(v)?,
             "tx-rate" => cfg.tx_rate = Some(number(name, v, 1, 1_000_000_000_000)?),
-            "idle-sleep-us" => cfg.idle_sleep_us = number(name, v, 0, 10_000_000)?,
             "no-probe" => cfg.probe = false,
             "probe-latency" => {
                 cfg.probe_latency = match v {
@@ -694,7 +687,11 @@ mod tests {
         assert!(!c.mlockall && !c.lsc_interrupt && !c.probe && !c.probe_latency);
         assert_eq!((c.flowgen_flows, c.max_pkt_len), (16, Some(1518)));
         assert_eq!(c.run.duration, Some(std::time::Duration::from_millis(1500)));
-        assert_eq!((c.tx_rate, c.idle_sleep_us), (Some(100_000), 10));
+        assert_eq!(c.tx_rate, Some(100_000));
+        assert_eq!(
+            c.run.idle_sleep,
+            crate::runopts::IdleSleep::parse("10").unwrap()
+        );
         assert_eq!(c.tx_udp, (1000, 1000));
         assert_eq!(c.tx_ip.1, Ipv4Addr::new(10, 0, 0, 2));
     }
