@@ -293,17 +293,46 @@ fn bad_input_fails_clearly() {
         "explains the virtio vDPA device: {err}"
     );
 
-    let mut env = pod_env("traffic-test-gen");
-    env.insert("TESTPMD_EXTRA_ARGS".into(), "--forward-mode='txonly".into());
-    let err = failure(&["discover", "--no-device-check"], &env);
-    assert!(
-        err.contains("TESTPMD_EXTRA_ARGS") && err.contains("unterminated"),
-        "{err}"
-    );
+    // A bad variable: the message names it, its value where that helps, and what is wrong.
+    for (var, value, needles) in [
+        (
+            "TESTPMD_EXTRA_ARGS",
+            "--forward-mode='txonly",
+            &["TESTPMD_EXTRA_ARGS", "unterminated"][..],
+        ),
+        (
+            "VIRTIO_QUEUE_SIZE",
+            "1000",
+            &["VIRTIO_QUEUE_SIZE=\"1000\"", "power of two"],
+        ),
+    ] {
+        let mut env = pod_env("traffic-test-gen");
+        env.insert(var.into(), value.into());
+        let err = failure(&["discover", "--no-device-check"], &env);
+        assert!(needles.iter().all(|n| err.contains(n)), "{var}: {err}");
+    }
 
     let env = pod_env("traffic-test-gen");
     let err = failure(&["run", "--wait-secs", "soon"], &env);
     assert!(err.contains("--wait-secs") && err.contains("soon"), "{err}");
+}
+
+#[test]
+fn virtio_queue_size_sizes_every_virtio_user_ring() {
+    let mut env = pod_env("traffic-test-gen");
+    env.insert("VIRTIO_QUEUE_SIZE".into(), "2048".into());
+    let out = dpdk_app(&["discover", "--json", "--no-device-check"], &env);
+    assert!(out.status.success(), "{}", describe("discover", &out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let vdevs: Vec<String> = strings(&v["eal_args"])
+        .into_iter()
+        .filter(|a| a.starts_with("--vdev=virtio_user"))
+        .collect();
+    assert_eq!(vdevs.len(), 2, "{vdevs:?}");
+    assert!(
+        vdevs.iter().all(|a| a.contains(",queue_size=2048,")),
+        "{vdevs:?}"
+    );
 }
 
 /// Writes a pod's downward-API `annotations` as kubelet does, with a network-status as Multus

@@ -115,5 +115,6 @@ pub use discover::{discover, Discovery, Resources, Sources};
 pub use error::{Error, FieldError, Problem};
 pub use hugepages::Hugepages;
 pub use plan::{
-    plan, App, EalPlan, Lcores, Memory, PlanOptions, PlannedPort, PortKind, SkippedInterface,
+    plan, App, EalPlan, Lcores, Memory, PlanOptions, PlannedPort, PortKind, QueueSize,
+    SkippedInterface,
 };

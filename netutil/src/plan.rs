@@ -80,6 +80,39 @@ impl FromStr for App {
     }
 }
 
+/// Descriptors per virtio-user queue (`queue_size=`): a power of two from 64 to 32768.
+///
+/// virtio-user's default is 256, which covers 5 ms at 50 kpps. Larger rings absorb longer
+/// pauses of the other side (a vhost-user peer that shares CPUs, as in the demo); a vhost-vdpa
+/// device must support the size asked for, or the port does not start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct QueueSize(u16);
+
+impl QueueSize {
+    /// The number of descriptors.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl FromStr for QueueSize {
+    type Err = String;
+
+    /// ```
+    /// use netutil::QueueSize;
+    /// assert_eq!("1024".parse::<QueueSize>().unwrap().get(), 1024);
+    /// assert!("1000".parse::<QueueSize>().unwrap_err().contains("power of two"));
+    /// ```
+    fn from_str(s: &str) -> Result<Self, String> {
+        s.trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|n| n.is_power_of_two() && (64..=32768).contains(n))
+            .map(QueueSize)
+            .ok_or_else(|| "expected a power of two from 64 to 32768".to_owned())
+    }
+}
+
 /// Choices the caller (usually from command-line flags) makes about the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanOptions {
@@ -88,6 +121,8 @@ pub struct PlanOptions {
     pub file_prefix: Option<String>,
     /// Queue pairs per virtio-user port (`queues=`); default 1, as the original.
     pub queues: u16,
+    /// Ring size per virtio-user queue (`queue_size=`); default: virtio-user's own (256).
+    pub queue_size: Option<QueueSize>,
     /// Whether a device path that must exist but does not is an error (default) or only a
     /// warning, to plan from fixtures naming `/dev/vhost-vdpa-N` on a machine without them.
     pub require_device_paths: bool,
@@ -98,6 +133,7 @@ impl Default for PlanOptions {
         Self {
             file_prefix: None,
             queues: 1,
+            queue_size: None,
             require_device_paths: true,
         }
     }
@@ -505,7 +541,7 @@ impl NewPort<'_> {
         self.port(PortKind::Pci, address.to_owned(), address.to_owned(), false)
     }
 
-    /// `virtio_user<k>,path=<path>[,server=1],queues=<n>[,cq=1][,mac=<mac>]`.
+    /// `virtio_user<k>,path=<path>[,server=1],queues=<n>[,cq=1][,queue_size=<q>][,mac=<mac>]`.
     fn virtio_user(
         &self,
         kind: PortKind,
@@ -524,6 +560,9 @@ impl NewPort<'_> {
         if self.opts.queues > 1 {
             // virtio-user refuses several queue pairs without a control queue.
             devarg.push_str(",cq=1");
+        }
+        if let Some(q) = self.opts.queue_size {
+            devarg.push_str(&format!(",queue_size={}", q.get()));
         }
         self.port(kind, name, devarg, vhost_user)
     }

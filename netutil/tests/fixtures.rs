@@ -403,6 +403,28 @@ fn several_queues_add_a_control_queue_and_l3fwd_lcores() {
 }
 
 #[test]
+fn a_queue_size_goes_on_every_virtio_user_port() {
+    let found = discover(&config("traffic-test-gen", "hugepages-1g")).unwrap();
+    let opts = PlanOptions {
+        queue_size: Some("1024".parse().unwrap()),
+        ..fixture_opts()
+    };
+    let p = plan(&found, App::Testpmd, &opts).unwrap();
+    let vdevs: Vec<&String> = p
+        .eal_args
+        .iter()
+        .filter(|a| a.starts_with("--vdev="))
+        .collect();
+    assert_eq!(vdevs.len(), 2, "{vdevs:?}");
+    for v in vdevs {
+        assert!(v.contains(",queues=1,queue_size=1024,mac="), "{v}");
+    }
+    for bad in ["0", "100", "32", "65536", "x"] {
+        assert!(bad.parse::<netutil::QueueSize>().is_err(), "{bad}");
+    }
+}
+
+#[test]
 fn default_file_prefix_is_unique_per_process() {
     let found = discover(&config("traffic-test-gen", "hugepages-1g")).unwrap();
     let opts = PlanOptions {

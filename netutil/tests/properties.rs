@@ -325,6 +325,7 @@ proptest! {
         let opts = PlanOptions {
             file_prefix: Some("prop".into()),
             queues,
+            queue_size: None,
             require_device_paths: false,
         };
         let Ok(p) = plan(&found, app, &opts) else { return Ok(()) };

@@ -23,6 +23,10 @@ use crate::cmdline::{shell_join, shell_split, ShellSplitError};
 /// The variable that selects the app.
 pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
 
+/// The variable that sets the ring size of every virtio-user port (`queue_size=`); not in the
+/// original, whose ports kept virtio-user's 256.
+pub const QUEUE_SIZE_VAR: &str = "VIRTIO_QUEUE_SIZE";
+
 /// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
 pub const DEFAULT_APP: App = App::L3fwd;
 
@@ -133,6 +137,15 @@ pub fn prepare(
     opts: &PlanOptions,
 ) -> Result<Invocation, PodError> {
     let cfg = flags.config()?;
+    let mut opts = opts.clone();
+    if let Some(value) = cfg.env.get(QUEUE_SIZE_VAR) {
+        let size = value.parse().map_err(|reason| netutil::Error::Env {
+            var: QUEUE_SIZE_VAR,
+            value: value.clone(),
+            reason,
+        })?;
+        opts.queue_size = Some(size);
+    }
     let discovery = netutil::discover(&cfg)?;
     for i in &discovery.interfaces {
         tracing::info!(
@@ -140,7 +153,7 @@ pub fn prepare(
             "found interface"
         );
     }
-    let plan = netutil::plan(&discovery, app, opts)?;
+    let plan = netutil::plan(&discovery, app, &opts)?;
     for s in &plan.skipped {
         tracing::warn!(interface = %s.interface, "skipped: {}", s.reason);
     }
