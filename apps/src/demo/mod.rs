@@ -311,7 +311,7 @@ fn placed(p: &Placement, app: App) -> Vec<Placed> {
         v.push(Placed {
             process: format!("forwarder ({app})"),
             cpu: p.forwarder.0.to_string(),
-            idle_sleep_us: 0,
+            idle_sleep_us: p.forwarder.1,
         });
     }
     v.push(Placed {

@@ -13,9 +13,10 @@
 //!
 //! What differs from the cluster, on purpose: the hugepage files are scaled to what this
 //! machine has free ([`hugepages`]); `PODNETINFO_DIR` and `DEVINFO_DIR` point at the simulated
-//! directories instead of the mounts; and the harness may append run-control options
+//! directories instead of the mounts; the harness may append run-control options
 //! (`--duration`, `--tx-rate`, `--stats-format json`, `--stats-file`, `--idle-sleep-us`) to the
-//! app's `*_EXTRA_ARGS`. Everything else comes from the manifest.
+//! app's `*_EXTRA_ARGS`; and it sets `VIRTIO_QUEUE_SIZE=1024` unless the manifest sets it (the
+//! relay, unlike a NIC, shares CPUs with the pods). Everything else comes from the manifest.
 
 pub mod device_plugin;
 pub mod hugepages;

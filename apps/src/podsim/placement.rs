@@ -7,11 +7,11 @@
 //! kept apart:
 //!
 //! * 3 or more CPUs: relay, generator and receivers each on their own CPU (a forwarder pod gets
-//!   the fourth if there is one, else shares with the sink).
+//!   the fourth if there is one, else shares with the sink, both sleeping when idle).
 //! * 2 CPUs: generator on the first, sink and relay on the second: the relay and the sink both
 //!   sleep when idle, so they hand the CPU to each other at every empty round, while the
-//!   generator paces on a CPU of its own. A forwarder (l2fwd and l3fwd busy-poll) joins the
-//!   generator, which sleeps between paced bursts, rather than the two sleepers.
+//!   generator paces on a CPU of its own. A forwarder pod joins the generator: both sleep
+//!   when idle, and the relay's CPU already carries every frame twice.
 //! * 1 CPU: everything on it, all sleeping when idle.
 //!
 //! The pods learn their CPUs as in Kubernetes, from their affinity (`taskset -c`), and plan
@@ -84,7 +84,7 @@ impl Placement {
                 relay_cpu: cpu(0),
                 relay_idle_sleep_us: 0,
                 generator: (cpu(1), 0),
-                forwarder: (cpu(if n > 3 { 3 } else { 2 }), 0),
+                forwarder: if n > 3 { (cpu(3), 0) } else { (cpu(2), s) },
                 sink: (cpu(2), s),
             },
         }
@@ -150,6 +150,13 @@ mod tests {
             four.forwarder.0,
         ];
         assert_eq!(cpus, [2, 3, 4, 5]);
+        let three = Placement::for_cpus(&[0, 1, 2]);
+        assert_eq!(
+            three.forwarder,
+            (2, IDLE_SLEEP_US),
+            "shares with the sink, yielding"
+        );
+        assert_eq!(three.sink, (2, IDLE_SLEEP_US));
         assert_eq!(Placement::for_cpus(&[7]).of(Role::Sink), (7, IDLE_SLEEP_US));
     }
 }

@@ -24,6 +24,18 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(20);
 /// Lines of a failed process's logs shown in the error.
 const TAIL_LINES: usize = 25;
+/// What each app prints when its forwarding loop is about to start.
+fn forwarding_marker(app: netutil::App) -> &'static str {
+    match app {
+        netutil::App::Testpmd => "start packet forwarding",
+        netutil::App::L2fwd => "L2FWD: entering main loop",
+        netutil::App::L3fwd => "L3FWD: entering main loop",
+    }
+}
+
+/// `VIRTIO_QUEUE_SIZE` of the simulated pods, unless the manifest sets one: the largest ring
+/// every app's default mbuf pool still fills on both of its ports (l2fwd's holds 8192).
+const SIM_QUEUE_SIZE: &str = "1024";
 
 /// A pod's role: its `vdpa-test-role` label, else the first pod generates and the rest receive.
 pub fn role_of(pod: &SimPod, index: usize) -> Role {
@@ -149,10 +161,7 @@ pub fn run(
             "--stats-file".to_owned(),
             stats_file(spec, pod).display().to_string(),
         ];
-        // Only testpmd can yield its CPU when idle; l2fwd and l3fwd busy-poll, as the C apps.
-        if app == netutil::App::Testpmd {
-            words.extend(["--idle-sleep-us".to_owned(), idle.to_string()]);
-        }
+        words.extend(["--idle-sleep-us".to_owned(), idle.to_string()]);
         words.push("--duration".to_owned());
         if roles[i] == Role::Generator {
             words.push(secs(spec.duration));
@@ -160,7 +169,13 @@ pub fn run(
             words.push(secs(watchdog));
         }
         words.extend((spec.extra_args)(roles[i], app));
-        let env = pod.env_appending(crate::pod::extra_args_var(app), &words);
+        let mut env = pod.env_appending(crate::pod::extra_args_var(app), &words);
+        // The relay plays the NIC but, unlike a NIC, shares CPUs with the pods: when the
+        // scheduler holds it for 20 ms, a pod's TX ring must hold 20 ms of traffic (1000 frames
+        // at 50 kpps, four times virtio-user's default), or a forwarder drops what it forwards.
+        if !env.iter().any(|(k, _)| k == crate::pod::QUEUE_SIZE_VAR) {
+            env.push((crate::pod::QUEUE_SIZE_VAR.into(), SIM_QUEUE_SIZE.into()));
+        }
         let hostname = pod.pod.name.clone();
         let mut proc = Proc::spawn(
             &pod.pod.name,
@@ -172,18 +187,29 @@ pub fn run(
             // The entrypoint's default --file-prefix.
             |pid| format!("{app}-{hostname}-{pid}"),
         )?;
-        // Ready when the relay saw each of its virtio-user ports come up.
+        // Ready when the relay saw each of its virtio-user ports come up and the app says it
+        // is forwarding. The ports come up during EAL init, well before that: testpmd's
+        // mlockall() of --no-huge memory alone took up to 0.7 s on 2 cores, and frames sent to
+        // a pod in that window overflow its ring.
         let sockets: Vec<String> = sim
             .topology
             .of_pod(i)
             .map(|a| format!("({}) virtio is now ready", a.socket.display()))
             .collect();
         let relay_log = relay.stderr.clone();
+        let pod_log = proc.stdout.clone();
         let ready = || {
             let log = std::fs::read_to_string(&relay_log).unwrap_or_default();
             sockets.iter().all(|s| log.contains(s.as_str()))
+                && std::fs::read_to_string(&pod_log)
+                    .is_ok_and(|out| out.contains(forwarding_marker(app)))
         };
-        wait_until(&mut proc, abort, "its ports connected", ready)?;
+        wait_until(
+            &mut proc,
+            abort,
+            "its ports connected and forwarding",
+            ready,
+        )?;
         tracing::info!(pod = %pod.pod.name, role = %roles[i], cpu, "pod running");
         running.push((i, proc));
     }
