@@ -24,6 +24,10 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(20);
 /// Lines of a failed process's logs shown in the error.
 const TAIL_LINES: usize = 25;
+/// `VIRTIO_QUEUE_SIZE` of the simulated pods, unless the manifest sets one: the largest ring
+/// every app's default mbuf pool still fills on both of its ports (l2fwd's holds 8192).
+const SIM_QUEUE_SIZE: &str = "1024";
+
 /// What each app prints when its forwarding loop is about to start.
 fn forwarding_marker(app: netutil::App) -> &'static str {
     match app {
@@ -32,10 +36,6 @@ fn forwarding_marker(app: netutil::App) -> &'static str {
         netutil::App::L3fwd => "L3FWD: entering main loop",
     }
 }
-
-/// `VIRTIO_QUEUE_SIZE` of the simulated pods, unless the manifest sets one: the largest ring
-/// every app's default mbuf pool still fills on both of its ports (l2fwd's holds 8192).
-const SIM_QUEUE_SIZE: &str = "1024";
 
 /// A pod's role: its `vdpa-test-role` label, else the first pod generates and the rest receive.
 pub fn role_of(pod: &SimPod, index: usize) -> Role {
