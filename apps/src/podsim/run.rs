@@ -24,8 +24,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 const STOP_GRACE: Duration = Duration::from_secs(20);
 /// Lines of a failed process's logs shown in the error.
 const TAIL_LINES: usize = 25;
-/// `VIRTIO_QUEUE_SIZE` of the simulated pods, unless the manifest sets one: the largest ring
-/// every app's default mbuf pool still fills on both of its ports (l2fwd's holds 8192).
+/// `VIRTIO_QUEUE_SIZE` of the simulated pods, unless the manifest sets one. l2fwd and l3fwd
+/// set up 1024 descriptors per queue, and virtio uses no more of a ring than that.
 const SIM_QUEUE_SIZE: &str = "1024";
 
 /// What each app prints when its forwarding loop is about to start.
