@@ -8,22 +8,15 @@ use std::process::Command;
 use std::time::Duration;
 
 use sample_apps::frames::udp4;
-use sample_apps::{summary, vhost_peer, virtio_eal, APP};
-use testkit::pcap;
+use sample_apps::{
+    app, json_reports, pcap_vdevs, rejected, run_on_virtio, summary, vhost_peer, APP,
+};
 use testkit::{assert_success, describe, DpdkLock, MemoryMode, Proc, ScratchDir};
-
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(APP)
-        .arg("l2fwd")
-        .args(args)
-        .output()
-        .expect("dpdk-app")
-}
 
 #[test]
 fn help_and_argument_errors_need_no_dpdk() {
     for args in [&["--help"][..], &["-l", "1", "--", "-h"]] {
-        let out = run(args);
+        let out = app("l2fwd", args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{}", describe("l2fwd --help", &out));
         assert!(stdout.contains("Usage: dpdk-app l2fwd"), "{stdout}");
@@ -46,14 +39,8 @@ fn help_and_argument_errors_need_no_dpdk() {
         ),
     ];
     for (args, expected) in cases {
-        let out = run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{}", describe("l2fwd", &out));
+        let stderr = rejected("l2fwd", args);
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
-        assert!(
-            !stderr.contains("EAL:"),
-            "the EAL started for {args:?}: {stderr}"
-        );
     }
 }
 
@@ -62,19 +49,15 @@ fn json_statistics_duration_and_stats_file() {
     let _lock = DpdkLock::acquire();
     let dir = ScratchDir::new("l2fwd-json");
     let prefix = testkit::unique_prefix("l2fwd-json");
-    let mut vdevs = Vec::new();
-    for (port, count) in [(0u8, 30u8), (1, 12)] {
-        let frames: Vec<Vec<u8>> = (0..count)
-            .map(|i| udp4([10, 0, port, i], [10, 9, 9, 9]))
-            .collect();
-        let input = dir.join(&format!("in{port}.pcap"));
-        pcap::write(&input, &frames);
-        vdevs.push(format!(
-            "--vdev=net_pcap{port},rx_pcap={},tx_pcap={}",
-            input.display(),
-            dir.join(&format!("out{port}.pcap")).display()
-        ));
-    }
+    let inputs: Vec<Vec<Vec<u8>>> = [(0u8, 30u8), (1, 12)]
+        .into_iter()
+        .map(|(port, count)| {
+            (0..count)
+                .map(|i| udp4([10, 0, port, i], [10, 9, 9, 9]))
+                .collect()
+        })
+        .collect();
+    let vdevs = pcap_vdevs(&dir, &inputs);
     let stats = dir.join("stats.json");
     let mut cmd = Command::new(APP);
     cmd.args(["l2fwd", "--no-huge", "-m", "256", "--no-pci", "-l", "1"])
@@ -90,11 +73,7 @@ fn json_statistics_duration_and_stats_file() {
         !stdout.contains("\x1b[2J"),
         "text blocks in JSON mode:\n{stdout}"
     );
-    let reports: Vec<serde_json::Value> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let reports = json_reports(&stdout);
     let periods: u64 = reports
         .iter()
         .filter(|r| r["kind"] == "period")
@@ -119,21 +98,23 @@ fn pod_command_line_on_virtio_user_ports() {
     let (peer_cpu, cpu) = testkit::two_cpus();
     let dir = ScratchDir::new("l2fwd-virtio");
     let (peer, socks) = vhost_peer(&dir, mode, peer_cpu);
-    let prefix = testkit::unique_prefix("l2fwd-virtio");
     let stats = dir.join("stats.json");
-    let mut cmd = Command::new(APP);
-    cmd.arg("l2fwd")
-        .args(virtio_eal(mode, cpu, &socks, &prefix))
-        .args(["--", "-p", "0x3", "-T", "120", "--no-mac-updating", "-P"])
-        .args(["--duration", "3", "--stats-file"])
-        .arg(&stats);
-    let (out, killed) =
-        Proc::spawn("l2fwd on virtio", &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
-    assert_success("l2fwd on virtio-user", &out, killed);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("promiscuous mode is not supported"),
-        "{stdout}"
+    let stdout = run_on_virtio(
+        "l2fwd",
+        mode,
+        cpu,
+        &socks,
+        &[
+            "-p",
+            "0x3",
+            "-T",
+            "120",
+            "--no-mac-updating",
+            "-P",
+            "--duration",
+            "3",
+        ],
+        &stats,
     );
     assert!(
         stdout.contains(&format!("Lcore {cpu}: RX port 1 TX port 0")),

@@ -9,17 +9,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use sample_apps::frames::udp4;
-use sample_apps::{summary, vhost_peer, virtio_eal, APP};
+use sample_apps::{
+    app, json_reports, pcap_vdevs, rejected, run_on_virtio, summary, vhost_peer, APP,
+};
 use testkit::pcap;
 use testkit::{assert_success, describe, DpdkLock, MemoryMode, Proc, ScratchDir};
-
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(APP)
-        .arg("l3fwd")
-        .args(args)
-        .output()
-        .expect("dpdk-app")
-}
 
 #[test]
 fn help_and_argument_errors_need_no_dpdk() {
@@ -28,7 +22,7 @@ fn help_and_argument_errors_need_no_dpdk() {
         &["-l", "1", "--", "-h"],
         &["--", "-p", "3", "--help"],
     ] {
-        let out = run(args);
+        let out = app("l3fwd", args);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{}", describe("l3fwd --help", &out));
         assert!(stdout.contains("Usage: dpdk-app l3fwd"), "{stdout}");
@@ -62,14 +56,8 @@ fn help_and_argument_errors_need_no_dpdk() {
         ),
     ];
     for (args, expected) in cases {
-        let out = run(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{}", describe("l3fwd", &out));
+        let stderr = rejected("l3fwd", args);
         assert!(stderr.contains(&expected), "{args:?}: {stderr}");
-        assert!(
-            !stderr.contains("EAL:"),
-            "the EAL started for {args:?}: {stderr}"
-        );
     }
 }
 
@@ -89,16 +77,7 @@ fn json_statistics_duration_and_stats_file() {
         f
     }));
     let prefix = testkit::unique_prefix("l3fwd-json");
-    let mut vdevs = Vec::new();
-    for (port, frames) in [&in0, &in1].into_iter().enumerate() {
-        let input = dir.join(&format!("in{port}.pcap"));
-        pcap::write(&input, frames);
-        vdevs.push(format!(
-            "--vdev=net_pcap{port},rx_pcap={},tx_pcap={}",
-            input.display(),
-            dir.join(&format!("out{port}.pcap")).display()
-        ));
-    }
+    let vdevs = pcap_vdevs(&dir, &[in0, in1]);
     let stats = dir.join("stats.json");
     let mut cmd = Command::new(APP);
     cmd.args(["l3fwd", "--no-huge", "-m", "512", "--no-pci", "-l", "1"])
@@ -123,11 +102,7 @@ fn json_statistics_duration_and_stats_file() {
     let (out, killed) = Proc::spawn("l3fwd", &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
     assert_success("l3fwd --duration", &out, killed);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let reports: Vec<serde_json::Value> = stdout
-        .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
+    let reports = json_reports(&stdout);
     assert!(
         reports.iter().filter(|r| r["kind"] == "period").count() >= 1,
         "no periodic report in\n{stdout}"
@@ -160,23 +135,11 @@ fn runs_on_virtio_user_ports() {
     // The pod entrypoint's command line, literal quotes around the --config tuples included.
     let config = format!("--config=\"(0,0,{cpu}),(1,0,{cpu})\"");
     for (lookup, parse_ptype) in [("-L", true), ("-E", false)] {
-        let prefix = testkit::unique_prefix("l3fwd-virtio");
         let stats = dir.join("stats.json");
-        let mut cmd = Command::new(APP);
-        cmd.arg("l3fwd")
-            .args(virtio_eal(mode, cpu, &socks, &prefix))
-            .args(["--", "-p", "0x3", "-P", lookup, &config])
-            .args(parse_ptype.then_some("--parse-ptype"))
-            .args(["--duration", "3", "--stats-format", "json", "--stats-file"])
-            .arg(&stats);
-        let (out, killed) =
-            Proc::spawn("l3fwd on virtio", &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
-        assert_success("l3fwd on virtio-user", &out, killed);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            stdout.contains("promiscuous mode is not supported"),
-            "{stdout}"
-        );
+        let mut args = vec!["-p", "0x3", "-P", lookup, &config];
+        args.extend(parse_ptype.then_some("--parse-ptype"));
+        args.extend(["--duration", "3", "--stats-format", "json"]);
+        let stdout = run_on_virtio("l3fwd", mode, cpu, &socks, &args, &stats);
         assert_eq!(
             stdout.contains("parsing them in software"),
             !parse_ptype,

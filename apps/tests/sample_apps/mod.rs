@@ -416,3 +416,88 @@ pub fn summary(path: &Path) -> serde_json::Value {
     let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display()))
 }
+
+/// `dpdk-app <sub> <args>`, waited for.
+pub fn app(sub: &str, args: &[&str]) -> std::process::Output {
+    Command::new(APP)
+        .arg(sub)
+        .args(args)
+        .output()
+        .expect("dpdk-app")
+}
+
+/// Runs `dpdk-app <sub> <args>` on bad input: asserts exit status 1 before the EAL started and
+/// returns what it printed on stderr.
+pub fn rejected(sub: &str, args: &[&str]) -> String {
+    let out = app(sub, args);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        testkit::describe(sub, &out)
+    );
+    assert!(
+        !stderr.contains("EAL:"),
+        "the EAL started for {args:?}: {stderr}"
+    );
+    stderr
+}
+
+/// Writes `inputs[p]` to `dir/in<p>.pcap` and returns one `--vdev=net_pcap<p>` argument per
+/// port, reading that capture and writing what the port sends to `dir/out<p>.pcap`.
+pub fn pcap_vdevs(dir: &ScratchDir, inputs: &[Vec<Vec<u8>>]) -> Vec<String> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(port, frames)| {
+            let input = dir.join(&format!("in{port}.pcap"));
+            pcap::write(&input, frames);
+            format!(
+                "--vdev=net_pcap{port},rx_pcap={},tx_pcap={}",
+                input.display(),
+                dir.join(&format!("out{port}.pcap")).display()
+            )
+        })
+        .collect()
+}
+
+/// The JSON objects an app printed on stdout with `--stats-format json`, one per line.
+pub fn json_reports(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+/// Runs `dpdk-app <sub>` as a pod does, on virtio-user ports connected to the vhost peer's
+/// `socks`, on CPU `cpu`, with `app_args` and `--stats-file stats`; asserts a clean exit and
+/// that virtio-user's refusal of promiscuous mode was only a warning. Returns stdout.
+pub fn run_on_virtio(
+    sub: &str,
+    mode: MemoryMode,
+    cpu: usize,
+    socks: &[PathBuf],
+    app_args: &[&str],
+    stats: &Path,
+) -> String {
+    let prefix = unique_prefix(&format!("{sub}-virtio"));
+    let mut cmd = Command::new(APP);
+    cmd.arg(sub)
+        .args(virtio_eal(mode, cpu, socks, &prefix))
+        .arg("--")
+        .args(app_args)
+        .arg("--stats-file")
+        .arg(stats);
+    let what = format!("{sub} on virtio-user");
+    let (out, killed) =
+        testkit::Proc::spawn(&what, &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
+    testkit::assert_success(&what, &out, killed);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("promiscuous mode is not supported"),
+        "{stdout}"
+    );
+    stdout
+}
