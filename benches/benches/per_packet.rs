@@ -16,7 +16,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput};
 use dpdk::{Eal, MacAddr};
 use dpdk_app::l2fwd::forward::{mac_header, rewrite};
 use dpdk_app::l3fwd::em::{key4, route_key4, ExactMatch, V4_KEY_END};
-use dpdk_app::l3fwd::forward::{EmTables, Frame, Router, Tables};
+use dpdk_app::l3fwd::forward::{EmTables, OwnedFrame, Router, Tables};
 use dpdk_app::l3fwd::lpm::LpmTables;
 use dpdk_app::l3fwd::ptype::Source;
 use dpdk_app::l3fwd::rules::{default_em_v4, default_lpm_v4, default_lpm_v6};
@@ -139,27 +139,13 @@ fn probes(c: &mut Criterion) {
     g.finish();
 }
 
-/// A frame as l3fwd's decisions see it: bytes, no device packet type (net_pcap, virtio).
-struct Pkt(Vec<u8>);
-
-impl Frame for Pkt {
-    fn bytes(&mut self) -> &mut [u8] {
-        &mut self.0
-    }
-
-    fn packet_len(&self) -> usize {
-        self.0.len()
-    }
-
-    fn device_ptype(&self) -> u32 {
-        0
-    }
-}
-
 /// l3fwd's decision for a burst of the side-by-side benchmark's traffic (arriving on port 0,
 /// routed to port 1): classify in software, look up, rewrite.
 fn decide(g: &mut BenchmarkGroup<'_, WallTime>, router: &Router) {
-    let mut burst: Vec<Pkt> = (0..BURST).map(|_| Pkt(sample_apps::frame(0))).collect();
+    // No device packet type, as from net_pcap or virtio.
+    let mut burst: Vec<OwnedFrame> = (0..BURST)
+        .map(|_| OwnedFrame(sample_apps::frame(0), 0))
+        .collect();
     let mut dst = [0u16; BURST];
     g.bench_function("l3fwd_decide_burst", |b| {
         b.iter(|| router.decide(&mut burst, 0, Source::Software, &mut dst))

@@ -110,6 +110,25 @@ impl Frame for Mbuf {
     }
 }
 
+/// A frame in ordinary memory with the packet type a device gave it (0: none, as from net_pcap
+/// or virtio): the decisions without DPDK, for tests and benchmarks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedFrame(pub Vec<u8>, pub u32);
+
+impl Frame for OwnedFrame {
+    fn bytes(&mut self) -> &mut [u8] {
+        &mut self.0
+    }
+
+    fn packet_len(&self) -> usize {
+        self.0.len()
+    }
+
+    fn device_ptype(&self) -> u32 {
+        self.1
+    }
+}
+
 /// Where packets go and how they are rewritten; shared read-only by all lcores.
 #[derive(Debug)]
 pub struct Router {
@@ -404,23 +423,6 @@ mod tests {
     use crate::l3fwd::rules::{default_em_v4, default_em_v6};
     use dpdk::ptype::{L3_IPV4_EXT, L3_IPV4_EXT_UNKNOWN, L3_IPV6_EXT_UNKNOWN};
 
-    /// A frame with a fixed device packet type.
-    struct Pkt(Vec<u8>, u32);
-
-    impl Frame for Pkt {
-        fn bytes(&mut self) -> &mut [u8] {
-            &mut self.0
-        }
-
-        fn packet_len(&self) -> usize {
-            self.0.len()
-        }
-
-        fn device_ptype(&self) -> u32 {
-            self.1
-        }
-    }
-
     /// Routes 10.0.0.0/8 and 2001:db8::/32 to port 1, nothing else.
     struct FakeLpm;
 
@@ -636,10 +638,10 @@ mod tests {
     fn em_groups_of_eight_trust_the_and_of_their_types() {
         let r = em_router(false, false);
         let hit = ipv4([198, 18, 1, 1], [198, 18, 1, 0], 17, [0, 9, 0, 9]);
-        let typed = |t: u32| Pkt(hit.clone(), t);
+        let typed = |t: u32| OwnedFrame(hit.clone(), t);
         // Device types: seven say IPv4+UDP, one says IPv4 with options + UDP. ANDed they read
         // IPv4+UDP, so C looks all eight up, including the one it would not look up alone.
-        let mut pkts: Vec<Pkt> = (0..7).map(|_| typed(L3_IPV4 | L4_UDP)).collect();
+        let mut pkts: Vec<OwnedFrame> = (0..7).map(|_| typed(L3_IPV4 | L4_UDP)).collect();
         pkts.push(typed(L3_IPV4_EXT | L4_UDP));
         let mut dst = [0u16; 8];
         r.decide(&mut pkts, 0, Source::Device, &mut dst);
@@ -654,7 +656,7 @@ mod tests {
         assert_eq!(dst[..8], [1; 8]);
         assert_eq!(dst[8], 0);
         // Software types of a mixed group: per packet (the ICMP one goes back to port 0).
-        let mut pkts: Vec<Pkt> = (0..8).map(|_| Pkt(hit.clone(), 0)).collect();
+        let mut pkts: Vec<OwnedFrame> = (0..8).map(|_| OwnedFrame(hit.clone(), 0)).collect();
         pkts[3].0[23] = 1;
         pkts[3].0[24..26].copy_from_slice(&[0, 0]);
         let mut dst = [0u16; 8];
