@@ -60,6 +60,16 @@ impl RunOptions {
         Opt::long("idle-sleep-us", HasArg::Required),
     ];
 
+    /// An app's option table with ours appended: what the app passes to [`crate::getopt::scan`].
+    pub fn table_with(app: &[&[Opt]]) -> Vec<Opt> {
+        app.iter()
+            .copied()
+            .flatten()
+            .chain(&Self::TABLE)
+            .copied()
+            .collect()
+    }
+
     /// Help text lines for these options, for each app's `--help`.
     pub const HELP: &'static str = "\
   --duration SECS        stop after SECS seconds (fractions allowed), print the final

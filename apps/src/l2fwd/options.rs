@@ -61,10 +61,6 @@ const TABLE: &[Opt] = &[
     Opt::long("no-mac-updating", HasArg::No),
     Opt::long("portmap", HasArg::Required),
     Opt::both('h', "help", HasArg::No),
-    RunOptions::TABLE[0],
-    RunOptions::TABLE[1],
-    RunOptions::TABLE[2],
-    RunOptions::TABLE[3],
 ];
 
 /// The `--help` text.
@@ -117,7 +113,7 @@ pub fn parse(args: &[String]) -> Result<Parsed<Options>, OptionsError> {
     let mut mac_updating = true;
     let mut portmap = None;
     let mut run = RunOptions::default();
-    for (name, value) in getopt::scan(args, TABLE)? {
+    for (name, value) in getopt::scan(args, &RunOptions::table_with(&[TABLE]))? {
         let value = value.unwrap_or_default();
         match name {
             "p" => portmask = Some(PortMask::parse(&value)?),

@@ -144,10 +144,6 @@ const TABLE: &[Opt] = &[
     Opt::long("stats-period", HasArg::Required),
     Opt::long("strict-rfc1812", HasArg::No),
     Opt::both('h', "help", HasArg::No),
-    RunOptions::TABLE[0],
-    RunOptions::TABLE[1],
-    RunOptions::TABLE[2],
-    RunOptions::TABLE[3],
 ];
 
 /// The `--help` text.
@@ -243,7 +239,7 @@ pub fn parse(args: &[String]) -> Result<Parsed<Box<Options>>, OptionsError> {
         Some(_) => Err(OptionsError::LookupTwice),
         None => Ok(()),
     };
-    for (name, value) in getopt::scan(args, TABLE)? {
+    for (name, value) in getopt::scan(args, &RunOptions::table_with(&[TABLE]))? {
         let value = value.unwrap_or_default();
         match name {
             "p" => portmask = Some(PortMask::parse(&value)?),

@@ -87,11 +87,7 @@ impl Options {
             println!("{HELP}{}", RunOptions::HELP);
             return Ok(None);
         }
-        let table: Vec<Opt> = Self::TABLE
-            .iter()
-            .chain(RunOptions::TABLE.iter())
-            .copied()
-            .collect();
+        let table = RunOptions::table_with(&[&Self::TABLE]);
         let mut o = Options {
             segments: Vec::new(),
             burst: 32,

@@ -413,12 +413,7 @@ pub fn help() -> String {
 
 /// Parses testpmd's arguments (what follows `--`).
 pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
-    let table: Vec<Opt> = SUPPORTED
-        .iter()
-        .chain(UNSUPPORTED)
-        .chain(RunOptions::TABLE.iter())
-        .copied()
-        .collect();
+    let table = RunOptions::table_with(&[SUPPORTED, UNSUPPORTED]);
     let mut cfg = Config::default();
     for (name, value) in getopt::scan(args, &table)? {
         let v = value.as_deref().unwrap_or("");
