@@ -11,11 +11,8 @@ use dpdk::ptype::{
 };
 
 use super::Lookup;
-
-const ETHERTYPE_IPV4: u16 = 0x0800;
-const ETHERTYPE_IPV6: u16 = 0x86dd;
-const PROTO_TCP: u8 = 6;
-const PROTO_UDP: u8 = 17;
+use crate::packet::ether::ethertype::{IPV4 as ETHERTYPE_IPV4, IPV6 as ETHERTYPE_IPV6};
+use crate::packet::ipv4::protocol::{TCP as PROTO_TCP, UDP as PROTO_UDP};
 
 /// Where an RX queue's packet types come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
