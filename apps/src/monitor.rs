@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
-use crate::stats::{PortCounters, PortSample, Report, ReportKind, StatsFormat};
+use crate::stats::{PortCounters, PortDrops, PortSample, Report, ReportKind, StatsFormat};
 
 /// Port ids a counter table covers (`RTE_MAX_ETHPORTS` of the installed DPDK).
 pub const MAX_PORTS: usize = 32;
@@ -70,6 +70,7 @@ pub struct Reporter {
     stats_file: Option<PathBuf>,
     started: Instant,
     sample: Arc<dyn Fn() -> Vec<PortSample> + Send + Sync>,
+    drops: Option<Arc<dyn Fn() -> Vec<PortDrops> + Send + Sync>>,
     text: TextBlock,
 }
 
@@ -102,8 +103,25 @@ impl Reporter {
             stats_file: run.stats_file.clone(),
             started: Instant::now(),
             sample: Arc::new(sample),
+            drops: None,
             text,
         }
+    }
+
+    /// Adds the drop causes `drops` reads to every JSON report (cumulative, also in periodic
+    /// reports).
+    pub fn with_drops(
+        mut self,
+        drops: impl Fn() -> Vec<PortDrops> + Send + Sync + 'static,
+    ) -> Self {
+        self.drops = Some(Arc::new(drops));
+        self
+    }
+
+    fn report(&self, kind: ReportKind, secs: f64, ports: Vec<PortSample>) -> Report {
+        let mut report = Report::new(kind, self.app, &self.mode, secs, ports);
+        report.drops = self.drops.as_ref().map(|d| d());
+        report
     }
 
     /// Prints statistics every period until `stop` is set. In text mode the first block comes
@@ -127,7 +145,7 @@ impl Reporter {
                 StatsFormat::Json => {
                     let delta = now.iter().zip(&last).map(|(n, l)| n.since(l)).collect();
                     let secs = at.duration_since(last_at).as_secs_f64();
-                    Report::new(ReportKind::Period, self.app, &self.mode, secs, delta)
+                    self.report(ReportKind::Period, secs, delta)
                         .print_json_line();
                 }
             }
@@ -145,7 +163,7 @@ impl Reporter {
             StatsFormat::Text => print_text(&(self.text)(&ports)),
             StatsFormat::Json => {}
         }
-        let report = Report::new(ReportKind::Summary, self.app, &self.mode, secs, ports);
+        let report = self.report(ReportKind::Summary, secs, ports);
         if self.format == StatsFormat::Json {
             report.print_json_line();
         }

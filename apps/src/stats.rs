@@ -30,6 +30,40 @@ impl Counter {
     }
 }
 
+/// The largest value one lcore saw (the longest stall of a generator, in TSC ticks), taken
+/// period by period by the monitor.
+///
+/// The owning lcore raises `current` with one relaxed load and, rarely, an atomic max; the
+/// monitor swaps it to zero once a period and is the only writer of `overall`.
+#[derive(Debug, Default)]
+pub struct MaxGauge {
+    current: AtomicU64,
+    overall: AtomicU64,
+}
+
+impl MaxGauge {
+    #[inline]
+    pub fn record(&self, value: u64) {
+        if value > self.current.load(Ordering::Relaxed) {
+            self.current.fetch_max(value, Ordering::Relaxed);
+        }
+    }
+
+    /// The largest value since the previous call (monitor thread only).
+    pub fn take_period(&self) -> u64 {
+        let v = self.current.swap(0, Ordering::Relaxed);
+        self.overall.fetch_max(v, Ordering::Relaxed);
+        v
+    }
+
+    /// The largest value ever recorded.
+    pub fn overall(&self) -> u64 {
+        self.overall
+            .load(Ordering::Relaxed)
+            .max(self.current.load(Ordering::Relaxed))
+    }
+}
+
 /// What one lcore counted for one port (or one stream). Cache-line aligned so that lcores
 /// updating their own counters do not share lines.
 #[derive(Debug, Default)]
@@ -43,6 +77,8 @@ pub struct PortCounters {
     pub rx_dropped: Counter,
     /// Packets the PMD did not accept and that were freed.
     pub tx_dropped: Counter,
+    /// Longest interval between two polls of a paced generator (TSC ticks).
+    pub tx_gap: MaxGauge,
 }
 
 impl PortCounters {
@@ -132,6 +168,87 @@ pub struct Report {
     /// Probe accounting (testpmd modes that send or see probes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub probe: Option<serde_json::Value>,
+    /// What paced generators (`--tx-rate`) offered against their target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pacing: Option<Pacing>,
+    /// Why frames did not leave a forwarder, per port and cause (the relay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drops: Option<Vec<PortDrops>>,
+}
+
+/// Frames a forwarder received that did not leave it, by cause. `filtered` counts against the
+/// port they arrived on (its `rx_dropped`), the others against the port they were for (their
+/// sum is that port's `tx_dropped`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PortDrops {
+    pub port: u16,
+    /// No port to go to (malformed frame, or nowhere to flood).
+    pub filtered: u64,
+    /// The port's ring and the forwarder's queue for it were both full.
+    pub queue_full: u64,
+    /// No mbuf for a flooded copy.
+    pub no_mbuf: u64,
+    /// Still queued for the port when the forwarder stopped (its peer had gone or stalled).
+    pub at_exit: u64,
+}
+
+/// Offered load against `--tx-rate`, over a period or the whole run.
+///
+/// `offered_pps` counts the packets the PMDs accepted, so it is what the wire was offered; it
+/// falls short of `target_pps` when the generator's lcore was stalled for longer than the
+/// token bucket's credit cap (`longest_stall_ms` shows the worst stall) or when the port
+/// refused packets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Pacing {
+    /// Sum over the generating ports.
+    pub target_pps: u64,
+    pub offered_pps: f64,
+    pub longest_stall_ms: f64,
+    pub ports: Vec<PortPacing>,
+}
+
+/// [`Pacing`] of one port.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortPacing {
+    pub port: u16,
+    pub target_pps: u64,
+    pub offered_pps: f64,
+    pub longest_stall_ms: f64,
+}
+
+impl PortPacing {
+    /// Whether the port offered less than `1 - tolerance` of its target.
+    pub fn short_by_more_than(&self, tolerance: f64) -> bool {
+        self.offered_pps < self.target_pps as f64 * (1.0 - tolerance)
+    }
+
+    /// The warning the text output prints for a period that fell short.
+    pub fn shortfall_warning(&self, period_s: f64) -> String {
+        let short = 100.0 * (1.0 - self.offered_pps / self.target_pps as f64);
+        format!(
+            "Warning: port {} offered {:.0} pps over the last {period_s:.1} s, {short:.1} % below \
+             --tx-rate {} (longest stall of its generator {:.1} ms; a generator stalled for \
+             longer than {} ms, by a busy or shared CPU, cannot catch up, and a port slower \
+             than the rate refuses the rest)",
+            self.port,
+            self.offered_pps,
+            self.target_pps,
+            self.longest_stall_ms,
+            crate::testpmd::pacing::CREDIT_CAP.as_millis()
+        )
+    }
+}
+
+impl Pacing {
+    /// Sums the ports.
+    pub fn of(ports: Vec<PortPacing>) -> Pacing {
+        Pacing {
+            target_pps: ports.iter().map(|p| p.target_pps).sum(),
+            offered_pps: ports.iter().map(|p| p.offered_pps).sum(),
+            longest_stall_ms: ports.iter().map(|p| p.longest_stall_ms).fold(0.0, f64::max),
+            ports,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -158,6 +275,8 @@ impl Report {
             ports,
             totals,
             probe: None,
+            pacing: None,
+            drops: None,
         }
     }
 
@@ -256,6 +375,42 @@ mod tests {
         let v: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v["app"], "l2fwd");
+    }
+
+    #[test]
+    fn max_gauge_takes_periods_and_keeps_the_overall_max() {
+        let g = MaxGauge::default();
+        g.record(5);
+        g.record(3);
+        assert_eq!(g.take_period(), 5);
+        g.record(2);
+        assert_eq!(g.overall(), 5);
+        assert_eq!(g.take_period(), 2);
+        assert_eq!(g.take_period(), 0);
+        g.record(9);
+        assert_eq!(g.overall(), 9, "the running period counts");
+    }
+
+    #[test]
+    fn pacing_sums_ports_and_words_its_warning() {
+        let port = |port, offered_pps| PortPacing {
+            port,
+            target_pps: 100_000,
+            offered_pps,
+            longest_stall_ms: f64::from(port) * 10.0,
+        };
+        let p = Pacing::of(vec![port(0, 99_500.0), port(1, 98_575.0)]);
+        assert_eq!((p.target_pps, p.offered_pps), (200_000, 198_075.0));
+        assert_eq!(p.longest_stall_ms, 10.0);
+        assert!(!p.ports[0].short_by_more_than(0.01));
+        assert!(p.ports[1].short_by_more_than(0.01));
+        assert_eq!(
+            p.ports[1].shortfall_warning(2.0),
+            "Warning: port 1 offered 98575 pps over the last 2.0 s, 1.4 % below --tx-rate \
+             100000 (longest stall of its generator 10.0 ms; a generator stalled for longer \
+             than 50 ms, by a busy or shared CPU, cannot catch up, and a port slower than the \
+             rate refuses the rest)"
+        );
     }
 
     #[test]

@@ -8,7 +8,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use crossbeam::channel::{Receiver, Sender};
 use dpdk::{tsc, Batch, MacAddr, Mbuf, Mempool, RxQueue, TxQueue};
@@ -20,6 +19,7 @@ use super::probe::{ProbeRx, StreamRx};
 use super::streams::Stream;
 use super::template::{flowgen_dst, multi_flow_src, Template};
 use crate::packet::{arp, checksum, ether, icmp, ipv4};
+use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::stats::PortCounters;
@@ -184,18 +184,19 @@ impl Lcore {
             }
             idle_sleep.after_pass(work);
         }
-        // Drain: what the PMDs already hold is received (and forwarded) before counting ends;
-        // generators stop at once.
+        // Drain: what is still arriving is received (and forwarded) before counting ends, until
+        // the queues stay quiet (see `quiesce`); generators stop at once.
         if E::RECEIVES {
-            let deadline = Instant::now() + Duration::from_millis(50);
+            let mut quiesce = Quiesce::new();
             loop {
                 let mut work = 0;
                 for s in &mut self.streams {
                     work += E::drain(&mut self.cx, s);
                 }
-                if work == 0 || Instant::now() > deadline {
+                if quiesce.done(work) {
                     break;
                 }
+                idle_sleep.after_pass(work);
             }
         }
     }
@@ -283,7 +284,11 @@ fn generate(
 ) -> usize {
     let now = tsc::rdtsc();
     let n = match &mut g.pacer {
-        Some(p) => p.take(now, cx.burst),
+        Some(p) => {
+            let n = p.take(now, cx.burst);
+            counters.tx_gap.record(p.last_gap());
+            n
+        }
         None => cx.burst,
     };
     if n == 0 {

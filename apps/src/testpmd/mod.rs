@@ -16,7 +16,7 @@ mod engine;
 mod monitor;
 mod options;
 mod output;
-mod pacing;
+pub mod pacing;
 pub mod probe;
 mod streams;
 pub mod template;
@@ -34,10 +34,11 @@ use dpdk::{
 
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job};
+use crate::quiesce;
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
 use engine::{Context, GenKind, Generator, Lcore, LcoreDone, SnapshotLink, StreamRun};
-use monitor::{Accounts, Monitor, ProbeSync, StreamCounters};
+use monitor::{Accounts, Gauge, Monitor, ProbeSync, StreamCounters};
 pub use options::OptionsError;
 use options::{Config, Mode, Parsed};
 use output::{BurstSpread, LcoreLine, PortDelta, PortQueues, StreamTotals};
@@ -254,6 +255,11 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
                         .generator
                         .as_ref()
                         .is_some_and(|g| g.template.has_probe()),
+                target_pps: run
+                    .generator
+                    .as_ref()
+                    .and_then(|g| g.pacer.as_ref())
+                    .map(|p| p.rate()),
             });
             runs.push(run);
         }
@@ -362,6 +368,14 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
             p.port.id()
         );
     }
+    // The peers of virtio-user ports take the last frames before the ports close.
+    let sent = accounts.software_samples();
+    quiesce::linger(
+        ports
+            .iter()
+            .map(|p| p.port.info())
+            .zip(sent.iter().map(|s| s.tx_packets)),
+    );
     for p in &ports {
         println!(
             "\nShutting down port {id}...\nClosing ports...\nPort {id} is closed\nDone",
@@ -610,6 +624,7 @@ fn report(
         monitor::samples(&software, &zero, &ethdev, base),
     );
     summary.probe = probe_report.as_ref().map(monitor::probe_json);
+    summary.pacing = accounts.pacing(&software, &zero, elapsed.as_secs_f64(), Gauge::Overall);
     if cfg.run.stats_format == StatsFormat::Json {
         summary.print_json_line();
     }

@@ -16,15 +16,28 @@ use super::output::{self, Rates};
 use super::probe::{Aggregate, ProbeReport};
 use super::streams::Stream;
 use crate::signal::Stop;
-use crate::stats::{PortCounters, PortSample, Report, ReportKind, StatsFormat};
+use crate::stats::{Pacing, PortCounters, PortPacing, PortSample, Report, ReportKind, StatsFormat};
 
-/// A stream's published counters, and whether what it sends carries probes.
+/// A stream's published counters, whether what it sends carries probes, and its share of
+/// `--tx-rate` when it is a paced generator.
 #[derive(Debug, Clone)]
 pub struct StreamCounters {
     pub stream: Stream,
     pub counters: Arc<PortCounters>,
     pub sends_probes: bool,
+    pub target_pps: Option<u64>,
 }
+
+/// Which stall figure [`Accounts::pacing`] reads: the period's (taken, so the next period
+/// starts afresh) or the whole run's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gauge {
+    Period,
+    Overall,
+}
+
+/// A period falls short when it offers less than this fraction below the target.
+pub const SHORTFALL_TOLERANCE: f64 = 0.01;
 
 /// The monitor's end of the lcores' probe snapshots.
 #[derive(Debug)]
@@ -82,7 +95,7 @@ impl Monitor {
                 let now = Instant::now();
                 if now >= next {
                     match self.format {
-                        StatsFormat::Text => self.print_text(&mut shown),
+                        StatsFormat::Text => self.print_text(&mut shown, &mut last),
                         StatsFormat::Json => self.print_json(&mut last),
                     }
                     while next <= now {
@@ -99,7 +112,8 @@ impl Monitor {
         let _ = std::io::stdout().flush();
     }
 
-    fn print_text(&self, shown: &mut [Option<(PortStats, Instant)>]) {
+    fn print_text(&self, shown: &mut [Option<(PortStats, Instant)>], last: &mut Last) {
+        let first = shown.iter().all(Option::is_none);
         let mut out = output::port_statistics_header();
         for (i, port) in self.accounts.ports.iter().enumerate() {
             let Ok(stats) = port.stats() else { continue };
@@ -111,6 +125,28 @@ impl Monitor {
             shown[i] = Some((stats, now));
             out.push_str(&output::nic_stats(port.id(), &stats, &rates));
         }
+        // Paced generators that fell short of --tx-rate say so under the block (not on the
+        // first block, printed as forwarding starts).
+        let now = Instant::now();
+        let software = self.software_samples();
+        let secs = (now - last.at).as_secs_f64();
+        if !first && secs > 0.0 {
+            if let Some(pacing) =
+                self.accounts
+                    .pacing(&software, &last.software, secs, Gauge::Period)
+            {
+                for p in pacing
+                    .ports
+                    .iter()
+                    .filter(|p| p.short_by_more_than(SHORTFALL_TOLERANCE))
+                {
+                    out.push_str(&p.shortfall_warning(secs));
+                    out.push('\n');
+                }
+            }
+        }
+        last.at = now;
+        last.software = software;
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(out.as_bytes());
         let _ = stdout.flush();
@@ -137,6 +173,7 @@ impl Monitor {
             }
             report.probe = Some(probe_json(&agg.report(a.clock)));
         }
+        report.pacing = a.pacing(&software, &last.software, report.duration_s, Gauge::Period);
         report.print_json_line();
         *last = Last {
             at: now,
@@ -158,6 +195,45 @@ impl Accounts {
     /// Cumulative software counters per port.
     pub fn software_samples(&self) -> Vec<PortSample> {
         software_samples(&self.ports, &self.streams)
+    }
+
+    /// What the paced generators offered between two cumulative samples `secs` apart, per
+    /// transmitting port; `None` without `--tx-rate`.
+    pub fn pacing(
+        &self,
+        now: &[PortSample],
+        before: &[PortSample],
+        secs: f64,
+        gauge: Gauge,
+    ) -> Option<Pacing> {
+        let mut ports = Vec::new();
+        for (n, b) in now.iter().zip(before) {
+            let paced = self
+                .streams
+                .iter()
+                .filter(|s| s.stream.tx_port == n.port && s.target_pps.is_some());
+            let mut target = 0;
+            let mut stall = 0;
+            let mut any = false;
+            for s in paced {
+                any = true;
+                target += s.target_pps.unwrap_or(0);
+                stall = stall.max(match gauge {
+                    Gauge::Period => s.counters.tx_gap.take_period(),
+                    Gauge::Overall => s.counters.tx_gap.overall(),
+                });
+            }
+            if !any {
+                continue;
+            }
+            ports.push(PortPacing {
+                port: n.port,
+                target_pps: target,
+                offered_pps: crate::stats::rate(n.tx_packets.saturating_sub(b.tx_packets), secs),
+                longest_stall_ms: stall as f64 * 1e3 / self.hz.max(1) as f64,
+            });
+        }
+        (!ports.is_empty()).then(|| Pacing::of(ports))
     }
 
     /// Current ethdev counters per port.
