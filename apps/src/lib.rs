@@ -16,6 +16,7 @@ pub mod monitor;
 pub mod packet;
 pub mod pod;
 pub mod podsim;
+pub mod quiesce;
 pub mod relay;
 pub mod runopts;
 pub mod sample_app;

@@ -12,6 +12,7 @@ use thiserror::Error;
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job};
 use crate::monitor::Reporter;
+use crate::quiesce;
 use crate::signal::Stop;
 
 /// Failures of the shared frame, around whatever the app itself does.
@@ -68,6 +69,13 @@ pub fn forward(
     let monitor_stop = stop.clone();
     let forwarded = lcores::run(eal, jobs, stop, move || periodic.periodic(&monitor_stop));
     let summary = reporter.summary();
+    if let Ok(report) = &summary {
+        // The peers of virtio-user ports take the last frames before the ports close.
+        quiesce::linger(ports.iter().map(|p| {
+            let sent = report.ports.iter().find(|s| s.port == p.id());
+            (p.info(), sent.map_or(0, |s| s.tx_packets))
+        }));
+    }
     close(ports);
     println!("Bye...");
     forwarded?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use dpdk::{Batch, MacAddr, RxQueue};
 
 use crate::monitor::LcoreCounters;
+use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
@@ -59,11 +60,13 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Forwards until the stop flag is set, then flushes the TX buffers.
+    /// Forwards until the stop flag is set and what was in flight has arrived (see
+    /// [`Quiesce`]), then flushes the TX buffers.
     pub fn run(mut self) {
         let mut burst = Batch::new(BURST);
         let mut drain = DrainTimer::new();
-        while !self.stop.is_set() {
+        let mut quiesce: Option<Quiesce> = None;
+        loop {
             if drain.due() {
                 self.drain();
             }
@@ -89,6 +92,9 @@ impl Engine {
                 rx.rx_bytes.add(bytes);
                 let sent = lane.tx.send(&mut burst, bytes);
                 sent.record(self.counters.port(lane.tx.port()));
+            }
+            if self.stop.is_set() && quiesce.get_or_insert_with(Quiesce::new).done(received) {
+                break;
             }
             self.idle_sleep.after_pass(received);
         }

@@ -8,6 +8,7 @@ use dpdk::{Batch, RxQueue};
 use super::forward::{Router, BAD_PORT};
 use super::ptype::Source;
 use crate::monitor::{LcoreCounters, MAX_PORTS};
+use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
@@ -33,14 +34,16 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Forwards until the stop flag is set, then flushes the TX buffers.
+    /// Forwards until the stop flag is set and what was in flight has arrived (see
+    /// [`Quiesce`]), then flushes the TX buffers.
     pub fn run(mut self) {
         assert_eq!(self.tx.len(), MAX_PORTS, "one TX slot per port id");
         let used: Vec<usize> = (0..MAX_PORTS).filter(|&p| self.tx[p].is_some()).collect();
         let mut burst = Batch::new(BURST);
         let mut dst = [0u16; BURST];
         let mut drain = DrainTimer::new();
-        while !self.stop.is_set() {
+        let mut quiesce: Option<Quiesce> = None;
+        loop {
             if drain.due() {
                 self.drain(&used);
             }
@@ -74,6 +77,9 @@ impl Engine {
                 if dropped > 0 {
                     rx.rx_dropped.add(dropped);
                 }
+            }
+            if self.stop.is_set() && quiesce.get_or_insert_with(Quiesce::new).done(received) {
+                break;
             }
             self.idle_sleep.after_pass(received);
         }

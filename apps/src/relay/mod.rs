@@ -12,6 +12,7 @@
 
 pub mod switch;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dpdk::{
@@ -23,13 +24,41 @@ use crate::getopt::{self, GetoptError, HasArg, Opt};
 use crate::lcores::{self, Job};
 use crate::monitor::Reporter;
 use crate::packet::ether;
+use crate::quiesce::Quiesce;
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
-use crate::stats::{PortCounters, PortSample};
+use crate::stats::{Counter, PortCounters, PortDrops, PortSample};
 use switch::{Forward, Segment, Switch};
 
 /// Frames a port may hold back while its peer is not taking them.
 const PENDING: usize = 1024;
+
+/// One relay port's counters: the shared per-port ones, and why frames for it (`tx_dropped`)
+/// or from it (`rx_dropped`, filtered) never left the relay.
+#[derive(Debug, Default)]
+struct RelayCounters {
+    port: PortCounters,
+    queue_full: Counter,
+    no_mbuf: Counter,
+    at_exit: Counter,
+}
+
+impl RelayCounters {
+    fn drop_for(&self, cause: &Counter, n: u64) {
+        cause.add(n);
+        self.port.tx_dropped.add(n);
+    }
+
+    fn drops(&self, port: u16) -> PortDrops {
+        PortDrops {
+            port,
+            filtered: self.port.rx_dropped.get(),
+            queue_full: self.queue_full.get(),
+            no_mbuf: self.no_mbuf.get(),
+            at_exit: self.at_exit.get(),
+        }
+    }
+}
 
 /// Errors of the relay.
 #[derive(Debug, thiserror::Error)]
@@ -199,10 +228,10 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
     if let Some(d) = opts.run.duration {
         stop.after(d);
     }
-    let counters: Vec<std::sync::Arc<PortCounters>> =
-        ports.iter().map(|_| Default::default()).collect();
+    let counters: Vec<Arc<RelayCounters>> = ports.iter().map(|_| Default::default()).collect();
     let reporter = {
         let (ports, counters) = (ports.clone(), counters.clone());
+        let (drop_ports, drop_counters) = (ports.clone(), counters.clone());
         Reporter::new(
             "relay",
             "switch",
@@ -211,6 +240,13 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
             move || samples(&ports, &counters),
             text_block,
         )
+        .with_drops(move || {
+            drop_ports
+                .iter()
+                .zip(&drop_counters)
+                .map(|(&p, c)| c.drops(p))
+                .collect()
+        })
     };
     let job = {
         let (stop, counters, opts, pool) =
@@ -231,6 +267,14 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         move || reporter.periodic(&stop)
     };
     lcores::run(&eal, vec![job], &stop, monitor)?;
+    // The pods read what the relay last delivered from their rings before it closes them.
+    let sent = samples(&ports, &counters);
+    crate::quiesce::linger(
+        handles
+            .iter()
+            .map(|h| h.info())
+            .zip(sent.iter().map(|s| s.tx_packets)),
+    );
     reporter.summary().map_err(|source| RelayError::StatsFile {
         path: opts
             .run
@@ -244,11 +288,11 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
     Ok(())
 }
 
-fn samples(ports: &[u16], counters: &[std::sync::Arc<PortCounters>]) -> Vec<PortSample> {
+fn samples(ports: &[u16], counters: &[Arc<RelayCounters>]) -> Vec<PortSample> {
     ports
         .iter()
         .zip(counters)
-        .map(|(&p, c)| c.sample(p))
+        .map(|(&p, c)| c.port.sample(p))
         .collect()
 }
 
@@ -266,11 +310,13 @@ fn text_block(samples: &[PortSample]) -> String {
 
 /// The relay's forwarding loop on one lcore: poll every port, switch each frame, transmit per
 /// destination; frames a busy destination does not take wait (up to [`PENDING`]) and are retried.
+/// After the stop it goes on until nothing moved for a while ([`Quiesce`]), and counts what is
+/// still waiting as dropped at exit.
 fn forward(
     mut queues: Vec<(u16, RxQueue, TxQueue)>,
     mut switch: Switch,
     pool: &Mempool,
-    counters: &[std::sync::Arc<PortCounters>],
+    counters: &[Arc<RelayCounters>],
     opts: &Options,
     stop: &Stop,
 ) {
@@ -280,7 +326,8 @@ fn forward(
         .collect();
     let mut pending: Vec<Batch> = queues.iter().map(|_| Batch::new(PENDING)).collect();
     let mut inbox = Batch::new(opts.burst);
-    while !stop.is_set() {
+    let mut quiesce: Option<Quiesce> = None;
+    loop {
         let mut received = 0;
         for i in 0..queues.len() {
             let in_port = queues[i].0;
@@ -289,7 +336,7 @@ fn forward(
                 continue;
             }
             received += n;
-            let c = &counters[i];
+            let c = &counters[i].port;
             c.rx_packets.add(n as u64);
             c.rx_bytes.add(inbox.iter().map(|m| m.len() as u64).sum());
             for m in inbox.drain() {
@@ -312,7 +359,10 @@ fn forward(
                             }
                             match copy_of(pool, &m) {
                                 Some(copy) => enqueue(&mut pending, &slot, counters, out, copy),
-                                None => counters[slot[usize::from(out)].unwrap()].tx_dropped.add(1),
+                                None => {
+                                    let c = &counters[slot[usize::from(out)].unwrap()];
+                                    c.drop_for(&c.no_mbuf, 1);
+                                }
                             }
                             frame = Some(m);
                         }
@@ -332,26 +382,34 @@ fn forward(
             let bytes: u64 = out.iter().map(|m| m.len() as u64).sum();
             let sent = queues[i].2.tx(out);
             let left: u64 = out.iter().map(|m| m.len() as u64).sum();
-            counters[i].tx_packets.add(sent as u64);
-            counters[i].tx_bytes.add(bytes - left);
+            counters[i].port.tx_packets.add(sent as u64);
+            counters[i].port.tx_bytes.add(bytes - left);
             sent_any += sent;
+        }
+        let work = received + sent_any;
+        if stop.is_set() && quiesce.get_or_insert_with(Quiesce::new).done(work) {
+            break;
         }
         // No progress: nothing arrived and no peer took anything. Sleeping here hands the CPU
         // to a pod sharing it, which is what unblocks a full ring.
-        opts.run.idle_sleep.after_pass(received + sent_any);
+        opts.run.idle_sleep.after_pass(work);
+    }
+    for (out, c) in pending.iter_mut().zip(counters) {
+        c.drop_for(&c.at_exit, out.len() as u64);
+        out.clear();
     }
 }
 
 fn enqueue(
     pending: &mut [Batch],
     slot: &[Option<usize>],
-    counters: &[std::sync::Arc<PortCounters>],
+    counters: &[Arc<RelayCounters>],
     out: u16,
     m: dpdk::Mbuf,
 ) {
     let i = slot[usize::from(out)].expect("switch only forwards to relay ports");
     if pending[i].push(m).is_err() {
-        counters[i].tx_dropped.add(1);
+        counters[i].drop_for(&counters[i].queue_full, 1);
     }
 }
 
