@@ -21,7 +21,6 @@ pub mod report;
 pub mod sample_apps;
 pub mod settings;
 pub mod suite;
-pub mod telemetry;
 pub mod testpmd;
 
 use std::fs;

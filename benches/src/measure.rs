@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use testkit::{unique_prefix, DpdkLock, Proc, ScratchDir};
 
-use crate::telemetry::{self, PortStats, Telemetry, TelemetryError};
+use testkit::telemetry::{self, PortStats, Telemetry, TelemetryError};
 
 /// How long a process may take to start (EAL memory set-up, `mlockall`) or to stop.
 const START_TIMEOUT: Duration = Duration::from_secs(60);

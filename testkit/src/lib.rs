@@ -7,16 +7,20 @@
 //! * [`Proc`] is a child process that is killed on drop and whose EAL files are removed, so a
 //!   failing test leaves no poller, socket or hugepage file behind.
 //! * [`c_examples`] builds DPDK's C l2fwd and l3fwd, the peers of ours.
+//! * [`telemetry`] reads any DPDK process's port counters through its telemetry socket.
 #![forbid(unsafe_code)]
 
 pub mod c_examples;
 pub mod pcap;
+pub mod telemetry;
 
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Lock file shared by every DPDK test on the machine.
@@ -167,22 +171,107 @@ pub fn remove_eal_files(prefix: &str) {
 }
 
 /// A child process that is killed (and its EAL files removed) if still running on drop.
+///
+/// Its stdout and stderr are read as they come (by one thread each), so a test can wait for
+/// what the process says ([`Proc::wait_for_output`]) instead of sleeping and hoping it got
+/// there: on a loaded machine start-up alone can take seconds.
 #[derive(Debug)]
 pub struct Proc {
     name: String,
     child: Option<Child>,
     prefix: Option<String>,
+    capture: Option<Capture>,
+    stdin: Option<std::process::ChildStdin>,
+}
+
+/// The output read so far, and the threads reading it.
+#[derive(Debug)]
+struct Capture {
+    stdout: Arc<Mutex<Vec<u8>>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Capture {
+    fn start(child: &mut Child) -> Capture {
+        let (stdout, stderr) = (Arc::default(), Arc::default());
+        let mut readers = Vec::new();
+        if let Some(out) = child.stdout.take() {
+            readers.push(Self::reader(out, Arc::clone(&stdout)));
+        }
+        if let Some(err) = child.stderr.take() {
+            readers.push(Self::reader(err, Arc::clone(&stderr)));
+        }
+        Capture {
+            stdout,
+            stderr,
+            readers,
+        }
+    }
+
+    fn reader(mut from: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = from.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                into.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend_from_slice(&buf[..n]);
+            }
+        })
+    }
+
+    fn text(buf: &Mutex<Vec<u8>>) -> String {
+        String::from_utf8_lossy(&buf.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+    }
+
+    /// Waits for the readers (the process has exited, so they reach end of file).
+    fn finish(self) -> (Vec<u8>, Vec<u8>) {
+        for r in self.readers {
+            let _ = r.join();
+        }
+        let take = |b: Arc<Mutex<Vec<u8>>>| {
+            std::mem::take(&mut *b.lock().unwrap_or_else(|e| e.into_inner()))
+        };
+        (take(self.stdout), take(self.stderr))
+    }
 }
 
 impl Proc {
     /// Spawns `cmd` with stdout and stderr captured. `prefix` is its EAL `--file-prefix`, if any.
     pub fn spawn(name: &str, cmd: &mut Command, prefix: Option<&str>) -> Self {
-        Self::spawn_with(name, cmd, prefix, Stdio::piped(), Stdio::piped())
+        cmd.stdin(Stdio::null());
+        let mut p = Self::spawn_with(name, cmd, prefix, Stdio::piped(), Stdio::piped());
+        let child = p.child.as_mut().expect("just spawned");
+        p.capture = Some(Capture::start(child));
+        p
     }
 
-    /// Spawns `cmd` with stdout and stderr written to `log` (for long runs, whose output
-    /// nobody reads while they run and which must not block on a full pipe).
+    /// Like [`Proc::spawn`], with stdin open for [`Proc::send_line`] (an interactive program
+    /// such as `dpdk-testpmd -i`).
+    pub fn spawn_interactive(name: &str, cmd: &mut Command, prefix: Option<&str>) -> Self {
+        cmd.stdin(Stdio::piped());
+        let mut p = Self::spawn_with(name, cmd, prefix, Stdio::piped(), Stdio::piped());
+        let child = p.child.as_mut().expect("just spawned");
+        p.stdin = child.stdin.take();
+        p.capture = Some(Capture::start(child));
+        p
+    }
+
+    /// Writes `line` and a newline to the process's stdin (see [`Proc::spawn_interactive`]).
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("spawned with spawn_interactive");
+        writeln!(stdin, "{line}")
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| panic!("{}: cannot write {line:?} to stdin: {e}", self.name));
+    }
+
+    /// Spawns `cmd` with stdout and stderr written to `log` (for long runs whose output is
+    /// read from the file afterwards).
     pub fn spawn_logged(name: &str, cmd: &mut Command, prefix: Option<&str>, log: &Path) -> Self {
+        cmd.stdin(Stdio::null());
         let file = File::create(log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
         let err = file
             .try_clone()
@@ -198,7 +287,6 @@ impl Proc {
         stderr: Stdio,
     ) -> Self {
         let child = cmd
-            .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr)
             .spawn()
@@ -207,6 +295,8 @@ impl Proc {
             name: name.to_owned(),
             child: Some(child),
             prefix: prefix.map(str::to_owned),
+            capture: None,
+            stdin: None,
         }
     }
 
@@ -221,9 +311,60 @@ impl Proc {
             .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
+    /// What the process wrote to stdout so far (empty for [`Proc::spawn_logged`]).
+    pub fn stdout_so_far(&self) -> String {
+        self.capture
+            .as_ref()
+            .map(|c| Capture::text(&c.stdout))
+            .unwrap_or_default()
+    }
+
+    /// Waits until `ready` holds for the stdout so far; fails with the process's output if it
+    /// exits first or after `timeout` (`what` says what was awaited).
+    pub fn wait_for_output(&mut self, what: &str, timeout: Duration, ready: impl Fn(&str) -> bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if ready(&self.stdout_so_far()) {
+                return;
+            }
+            let exited = self.has_exited();
+            if exited || Instant::now() >= deadline {
+                let name = self.name.clone();
+                let (output, _) = self.take().wait(Duration::from_secs(5));
+                panic!(
+                    "{name}: no {what} {}\n{}",
+                    if exited {
+                        "before it exited"
+                    } else {
+                        "in time"
+                    },
+                    describe(&name, &output)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until stdout contains `needle`.
+    pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) {
+        self.wait_for_output(&format!("{needle:?}"), timeout, |out| out.contains(needle));
+    }
+
+    /// Moves the process out of `self` (which is left without one).
+    fn take(&mut self) -> Proc {
+        Proc {
+            name: self.name.clone(),
+            child: self.child.take(),
+            prefix: self.prefix.clone(),
+            capture: self.capture.take(),
+            stdin: self.stdin.take(),
+        }
+    }
+
     /// Waits up to `timeout` for the process to exit; kills it after that. Returns its output
     /// and whether it had to be killed.
     pub fn wait(mut self, timeout: Duration) -> (Output, bool) {
+        drop(self.stdin.take());
         let mut child = self.child.take().expect("process already waited for");
         let deadline = Instant::now() + timeout;
         let mut killed = false;
@@ -239,9 +380,12 @@ impl Proc {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let output = child
+        let mut output = child
             .wait_with_output()
             .expect("cannot collect child output");
+        if let Some(capture) = self.capture.take() {
+            (output.stdout, output.stderr) = capture.finish();
+        }
         if let Some(prefix) = &self.prefix {
             remove_eal_files(prefix);
         }
@@ -255,12 +399,7 @@ impl Proc {
         while !path.exists() {
             if self.has_exited() {
                 let name = self.name.clone();
-                let (output, _) = Proc {
-                    name: name.clone(),
-                    child: self.child.take(),
-                    prefix: self.prefix.clone(),
-                }
-                .wait(Duration::from_secs(1));
+                let (output, _) = self.take().wait(Duration::from_secs(1));
                 panic!(
                     "{} exited before creating {}\n{}",
                     name,
@@ -278,14 +417,21 @@ impl Proc {
         }
     }
 
-    /// Sends a signal (e.g. "INT", "TERM") to the process.
+    /// Sends a signal ("INT", "TERM", "KILL", "HUP", "USR1") to the process.
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{signal}"))
-            .arg(self.pid().to_string())
-            .status()
-            .expect("cannot run kill");
-        assert!(status.success(), "kill -{signal} {} failed", self.pid());
+        use rustix::process::{kill_process, Pid, Signal};
+        let sig = match signal {
+            "INT" => Signal::INT,
+            "TERM" => Signal::TERM,
+            "KILL" => Signal::KILL,
+            "HUP" => Signal::HUP,
+            "USR1" => Signal::USR1,
+            other => panic!("testkit: unknown signal {other:?}"),
+        };
+        let pid = Pid::from_raw(self.pid() as i32).expect("a running child has a pid");
+        kill_process(pid, sig).unwrap_or_else(|e| {
+            panic!("kill -{signal} {} ({}) failed: {e}", self.pid(), self.name)
+        });
     }
 }
 
@@ -333,6 +479,46 @@ pub fn wait_for_path(path: &Path, timeout: Duration) -> io::Result<()> {
         std::thread::sleep(Duration::from_millis(20));
     }
     Ok(())
+}
+
+/// A command that runs DPDK's `dpdk-testpmd` with SIGPIPE ignored and stdout line-buffered.
+///
+/// DPDK's virtio-user writes to its vhost-user socket with a plain `sendmsg`: a testpmd on the
+/// virtio side that closes its port after the vhost side exited dies of SIGPIPE instead of
+/// printing its last lines (our apps ignore SIGPIPE, as every Rust program does). A disposition
+/// of "ignore" survives `exec`, so a shell sets it and execs testpmd; signals sent to the
+/// child reach testpmd itself. `stdbuf -oL` makes what it prints to a pipe visible line by
+/// line (interactive commands' output is otherwise held until exit).
+pub fn dpdk_testpmd() -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args([
+        "-c",
+        "trap '' PIPE; exec stdbuf -oL \"$@\"",
+        "sh",
+        "dpdk-testpmd",
+    ]);
+    cmd
+}
+
+/// The `RX-packets` of port `port`'s last "NIC statistics" block testpmd (C or ours) printed.
+pub fn last_nic_rx(stdout: &str, port: u16) -> Option<u64> {
+    last_nic_counter(stdout, port, "RX-packets:")
+}
+
+/// The `TX-packets` of port `port`'s last "NIC statistics" block.
+pub fn last_nic_tx(stdout: &str, port: u16) -> Option<u64> {
+    last_nic_counter(stdout, port, "TX-packets:")
+}
+
+fn last_nic_counter(stdout: &str, port: u16, label: &str) -> Option<u64> {
+    let header = format!("NIC statistics for port {port} ");
+    let block = &stdout[stdout.rfind(&header)? + header.len()..];
+    let block = &block[..block.find("NIC statistics for port").unwrap_or(block.len())];
+    block
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix(label))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .next()
 }
 
 /// Two CPUs for two busy-polling processes: distinct when the machine has them.
@@ -388,6 +574,28 @@ pub fn parse_forward_stats(output: &str) -> std::collections::BTreeMap<u16, Forw
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_last_nic_statistics_of_a_port() {
+        let block = |port: u16, rx: u64, tx: u64| {
+            format!(
+                "  ######################## NIC statistics for port {port}  ########################\n\
+                 \x20 RX-packets: {rx:<10} RX-missed: 0          RX-bytes:  0\n\
+                 \x20 TX-packets: {tx:<10} TX-errors: 0          TX-bytes:  0\n"
+            )
+        };
+        let out = [
+            block(0, 5, 1),
+            block(1, 7, 2),
+            block(0, 9, 3),
+            block(1, 0, 4),
+        ]
+        .concat();
+        assert_eq!(last_nic_rx(&out, 0), Some(9));
+        assert_eq!(last_nic_tx(&out, 0), Some(3));
+        assert_eq!(last_nic_rx(&out, 1), Some(0));
+        assert_eq!(last_nic_rx(&out, 2), None);
+    }
 
     #[test]
     fn parses_testpmd_forward_stats() {

@@ -144,7 +144,7 @@ mod tests {
 
     #[test]
     fn reads_port_stats_and_refuses_null_answers() {
-        let dir = testkit::ScratchDir::new("telemetry");
+        let dir = crate::ScratchDir::new("telemetry");
         let path = dir.join("dpdk_telemetry.v2");
         let done = serve(
             &path,
