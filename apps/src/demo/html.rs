@@ -60,6 +60,9 @@ fn phase(out: &mut String, p: &Phase) {
     if !p.hugepages.is_empty() {
         let _ = writeln!(out, "<p>Memory: {}</p>", esc(&p.hugepages));
     }
+    if let Some(c) = p.conditions() {
+        let _ = writeln!(out, "<p>Conditions: {}</p>", esc(&c));
+    }
     if let Some(e) = &p.error {
         let _ = writeln!(out, "<p class=\"fail\">This phase failed: {}</p>", esc(e));
         return;
@@ -76,7 +79,21 @@ fn phase(out: &mut String, p: &Phase) {
             .collect();
         let _ = writeln!(out, "<tr>{}</tr>", cells.concat());
     }
-    out.push_str("</table>\n<h3>Rate over time</h3>\n");
+    out.push_str("</table>\n");
+    for n in p
+        .networks
+        .iter()
+        .filter(|n| n.lost > 0 || n.unaccounted != 0)
+    {
+        let _ = writeln!(
+            out,
+            "<p>{} lost {}:</p><pre>{}</pre>",
+            esc(&n.name),
+            n.lost,
+            esc(&n.drop_lines().join("\n"))
+        );
+    }
+    out.push_str("<h3>Rate over time</h3>\n");
     out.push_str(&rate_chart(&p.series));
     out.push_str("<h3>Latency histogram (all networks)</h3>\n");
     out.push_str(&histogram_chart(&p.latency_histogram));
@@ -290,6 +307,9 @@ mod tests {
                 latency_ns: LatencyNs::default(),
                 probe_lost: 0,
                 relay_received: 10,
+                drops: Vec::new(),
+                unaccounted: 0,
+                offered_pps: Some(99_000.0),
             }],
             latency_ns: LatencyNs::default(),
             error: None,
@@ -308,6 +328,8 @@ mod tests {
                 pps: vec![100_000.0, 99_000.0],
             }],
             commands: vec![("vdpa-pod-gen".into(), "dpdk-app testpmd <x>".into())],
+            longest_stall_ms: Some(3.5),
+            load_average: Some([1.0, 0.5, 0.25]),
         };
         let page = render(&Report {
             phases: vec![

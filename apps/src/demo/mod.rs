@@ -35,8 +35,6 @@ pub const DEFAULT_RATE: u64 = 50_000;
 pub const DEFAULT_DURATION: f64 = 10.0;
 /// testpmd's default packet length (`--txpkts 64`).
 pub const DEFAULT_FRAME: u16 = 64;
-/// Receivers keep running this long after the generator stopped, for frames in flight.
-const DRAIN: Duration = Duration::from_millis(500);
 
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
@@ -376,7 +374,6 @@ fn run_phase(
         placement,
         duration: opts.duration,
         extra_args: &extra_args,
-        drain: DRAIN,
     };
     let outcome = run::run(&sim, &spec, abort)?;
     let index = |role: Role| (0..sim.pods.len()).find(|&i| role_of(&sim.pods[i], i) == role);

@@ -9,13 +9,15 @@
 //!
 //! Counts come from the pods' own summaries: `sent` is what the generator's PMD accepted on the
 //! network's port, `received` what the sink's probes saw of the generator's streams for that
-//! port (so it is right whatever path the frames took), `lost` the difference.
+//! port (so it is right whatever path the frames took), `lost` the difference, and `drops`
+//! where each lost frame was counted on the way ([`crate::podsim::ledger`]).
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::podsim::ledger;
 use crate::podsim::placement::Role;
 use crate::podsim::run::{Outcome, RunOutcome};
 use crate::podsim::topology::Topology;
@@ -54,6 +56,11 @@ pub struct Phase {
     pub series: Vec<Series>,
     /// The command line each pod's entrypoint built (`ENTER dpdk-app: ...`).
     pub commands: Vec<(String, String)>,
+    /// The longest stall of the generator's lcore (paced phases): a figure above the token
+    /// bucket's credit cap means the rate was not held because the CPU was taken.
+    pub longest_stall_ms: Option<f64>,
+    /// The machine's load average (1, 5, 15 min) when the phase ended: what else was running.
+    pub load_average: Option<[f64; 3]>,
 }
 
 /// One network in a phase.
@@ -75,9 +82,30 @@ pub struct Network {
     /// in the generator's TX ring when it stopped, `relay_received - received` were dropped
     /// on the way to the sink.
     pub relay_received: u64,
+    /// Where the frames that did not arrive were dropped, each by the counter that saw them
+    /// (see [`crate::podsim::ledger`]).
+    pub drops: Vec<ledger::Drop>,
+    /// `sent - delivered - drops`: 0 when every frame is accounted for.
+    pub unaccounted: i64,
+    /// What the generator offered on this port per second (paced phases), against the phase's
+    /// `rate_pps_per_port`.
+    pub offered_pps: Option<f64>,
 }
 
 impl Network {
+    /// Where the lost frames were counted, one line per counter (and the unaccounted rest).
+    pub fn drop_lines(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .drops
+            .iter()
+            .map(|d| format!("{:>10}  {} at {}", d.packets, d.counter, d.at))
+            .collect();
+        if self.unaccounted != 0 {
+            lines.push(format!("{:>10}  not counted anywhere", self.unaccounted));
+        }
+        lines
+    }
+
     /// The table row: name, VLAN, sent, received, lost, Mpps, p50, p99, p99.9, max.
     pub fn cells(&self) -> [String; 10] {
         let [p50, p99, p999, max] = self.latency_ns.human();
@@ -156,6 +184,8 @@ impl Phase {
             latency_histogram: Vec::new(),
             series: Vec::new(),
             commands: Vec::new(),
+            longest_stall_ms: None,
+            load_average: load_average(),
         }
     }
 
@@ -180,11 +210,12 @@ impl Phase {
             .as_array()
             .cloned()
             .unwrap_or_default();
+        let ledgers = ledger::ledgers(topology, run)?;
         let mut networks = Vec::new();
         let mut series = Vec::new();
-        for (gport, a) in topology.of_pod(gi).enumerate() {
+        for ((gport, a), ledger) in topology.of_pod(gi).enumerate().zip(ledgers) {
             let gport = gport as u64;
-            let sent = port_counter(&gen.summary, gport, "tx_packets");
+            let sent = ledger::counter(&gen.summary, gport as u16, "tx_packets");
             // The generator's streams out of this port, and what the sink saw of them.
             let ids: Vec<u64> = gen.summary["probe"]["streams"]
                 .as_array()
@@ -216,7 +247,15 @@ impl Phase {
                 },
                 latency_ns: latency,
                 probe_lost,
-                relay_received: port_counter(&run.relay.summary, a.relay_port.into(), "rx_packets"),
+                relay_received: ledger::counter(&run.relay.summary, a.relay_port, "rx_packets"),
+                unaccounted: i64::try_from(ledger.unaccounted()).unwrap_or(i64::MAX),
+                drops: ledger.drops,
+                offered_pps: gen.summary["pacing"]["ports"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|p| p["port"].as_u64() == Some(gport))
+                    .and_then(|p| p["offered_pps"].as_f64()),
             });
             series.push(rate_series(&a.nad.name, "sent", gen, gport, "tx_packets"));
             if let Some(sport) = topology.of_pod(si).position(|b| b.nad.name == a.nad.name) {
@@ -249,7 +288,21 @@ impl Phase {
                 .iter()
                 .map(|p| (p.name.clone(), p.command.clone().unwrap_or_default()))
                 .collect(),
+            longest_stall_ms: gen.summary["pacing"]["longest_stall_ms"].as_f64(),
+            load_average: load_average(),
         })
+    }
+
+    /// What the machine was doing: load average and the generator's longest stall.
+    pub fn conditions(&self) -> Option<String> {
+        let [one, five, fifteen] = self.load_average?;
+        let stall = self
+            .longest_stall_ms
+            .map(|ms| format!(", longest generator stall {ms:.1} ms"))
+            .unwrap_or_default();
+        Some(format!(
+            "load average {one:.2} {five:.2} {fifteen:.2}{stall}"
+        ))
     }
 
     /// Frames lost over all networks.
@@ -258,14 +311,11 @@ impl Phase {
     }
 }
 
-fn port_counter(summary: &Value, port: u64, key: &str) -> u64 {
-    summary["ports"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["port"].as_u64() == Some(port))
-        .and_then(|p| p[key].as_u64())
-        .unwrap_or(0)
+/// `/proc/loadavg`'s three averages.
+fn load_average() -> Option<[f64; 3]> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let mut it = text.split_whitespace().map(|w| w.parse::<f64>().ok());
+    Some([it.next()??, it.next()??, it.next()??])
 }
 
 fn rate_series(
@@ -282,7 +332,7 @@ fn rate_series(
         let d = p["duration_s"].as_f64().unwrap_or(0.0);
         at += d;
         t.push(at);
-        pps.push(crate::stats::rate(port_counter(p, port, key), d));
+        pps.push(crate::stats::rate(ledger::counter(p, port as u16, key), d));
     }
     Series {
         network: network.to_owned(),
@@ -330,6 +380,9 @@ impl Report {
             if !p.hugepages.is_empty() {
                 let _ = writeln!(out, "  Memory: {}", p.hugepages);
             }
+            if let Some(c) = p.conditions() {
+                let _ = writeln!(out, "  Conditions: {c}");
+            }
             if let Some(e) = &p.error {
                 let _ = writeln!(out, "  FAILED: {e}");
                 continue;
@@ -346,6 +399,16 @@ impl Report {
                     "  {name:<26} {vlan:>5} {sent:>12} {received:>12} {lost:>10} {mpps:>8}   \
                      {p50} / {p99} / {p999} / {max}"
                 );
+            }
+            for n in p
+                .networks
+                .iter()
+                .filter(|n| n.lost > 0 || n.unaccounted != 0)
+            {
+                let _ = writeln!(out, "  {} lost {}:", n.name, n.lost);
+                for line in n.drop_lines() {
+                    let _ = writeln!(out, "    {line}");
+                }
             }
             let [p50, p99, p999, max] = p.latency_ns.human();
             let _ = writeln!(

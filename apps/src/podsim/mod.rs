@@ -21,6 +21,7 @@
 pub mod device_plugin;
 pub mod hugepages;
 pub mod kubelet;
+pub mod ledger;
 pub mod manifest;
 pub mod multus;
 pub mod placement;

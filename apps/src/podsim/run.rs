@@ -1,9 +1,9 @@
 //! One run of the simulated traffic test: the relay, then the receiving pods, then the
 //! generator, each started as in the cluster (`dpdk-app` with no arguments, the pod's
-//! environment, pinned by [`Placement`]); the generator stops after its `--duration`, the
-//! receivers and the relay are stopped once the last frames had time to arrive, and every
-//! process's final summary (`--stats-file`) and periodic reports (`--stats-format json` lines on
-//! stdout) are collected.
+//! environment, pinned by [`Placement`]); the generator stops after its `--duration`, then the
+//! forwarders, the relay and the receivers are stopped in that order (each drains what is still
+//! arriving), and every process's final summary (`--stats-file`) and periodic reports
+//! (`--stats-format json` lines on stdout) are collected.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -70,8 +70,6 @@ pub struct RunSpec<'a> {
     /// More words for the `*_EXTRA_ARGS` of a pod in a role running an app (`--tx-rate N`
     /// for the generator).
     pub extra_args: &'a dyn Fn(Role, netutil::App) -> Vec<String>,
-    /// How long receivers keep running after the generator exited, for frames in flight.
-    pub drain: Duration,
 }
 
 impl std::fmt::Debug for RunSpec<'_> {
@@ -81,7 +79,6 @@ impl std::fmt::Debug for RunSpec<'_> {
             .field("logs", &self.logs)
             .field("placement", &self.placement)
             .field("duration", &self.duration)
-            .field("drain", &self.drain)
             .finish_non_exhaustive()
     }
 }
@@ -131,7 +128,7 @@ pub fn run(
     })?;
     let started = Instant::now();
     // The relay outlives the whole run on its own only if this process dies without cleaning up.
-    let watchdog = spec.duration + START_TIMEOUT * 4 + spec.drain;
+    let watchdog = spec.duration + START_TIMEOUT * 4;
     let relay_stats = spec.logs.join("relay.json");
     let mut relay = start_relay(sim, spec, &relay_stats, watchdog)?;
     for a in &sim.topology.attachments {
@@ -233,59 +230,84 @@ pub fn run(
             }
         }
     }
-    std::thread::sleep(spec.drain);
     if abort() {
         return Err(PodsimError::Interrupted);
     }
+    // Stopped downstream-last, so that nothing is stranded: forwarders drain what the relay
+    // still delivers and give the relay their last frames (they linger before closing their
+    // virtio-user ports), then the relay delivers what it still holds, then the receivers
+    // drain their rings. Every frame still left somewhere is counted where it was left.
     let mut pods: Vec<Option<Outcome>> = vec![None; sim.pods.len()];
-    for (i, proc) in running {
-        let pod = &sim.pods[i];
-        let (stdout, stderr) = (proc.stdout.clone(), proc.stderr.clone());
-        let exit = proc.stop(STOP_GRACE);
-        let what = format!("pod {}", pod.pod.name);
-        if exit.killed || !exit.status.success() {
-            return Err(PodsimError::Process {
-                what,
-                reason: format!("did not stop cleanly on SIGINT ({})", exit.status),
-                logs: tail_of(&stdout, &stderr, TAIL_LINES),
-            });
-        }
-        pods[i] = Some(Outcome {
-            name: pod.pod.name.clone(),
-            role: Some(roles[i]),
-            cpus: spec.placement.of(roles[i]).0.to_string(),
-            command: entered_command(&stdout),
-            summary: read_summary(&stats_file(spec, pod), &what, &stdout, &stderr)?,
-            periods: periodic_reports(&stdout),
-            stdout,
-            stderr,
-        });
+    let (forwarders, receivers): (Vec<_>, Vec<_>) = running
+        .into_iter()
+        .partition(|(i, _)| roles[*i] == Role::Forwarder);
+    for (i, proc) in forwarders {
+        pods[i] = Some(stop_pod(sim, spec, i, roles[i], proc)?);
     }
-    let (stdout, stderr) = (relay.stdout.clone(), relay.stderr.clone());
-    let exit = relay.stop(STOP_GRACE);
-    if exit.killed || !exit.status.success() {
-        return Err(PodsimError::Process {
-            what: "relay".into(),
-            reason: format!("did not stop cleanly on SIGINT ({})", exit.status),
-            logs: tail_of(&stdout, &stderr, TAIL_LINES),
-        });
+    let relay = stop_process(relay, "relay", &relay_stats, None)?;
+    for (i, proc) in receivers {
+        pods[i] = Some(stop_pod(sim, spec, i, roles[i], proc)?);
     }
     tracing::info!("run finished in {:.1} s", started.elapsed().as_secs_f64());
     Ok(RunOutcome {
         relay: Outcome {
-            name: "relay".into(),
-            role: None,
             cpus: spec.placement.relay_cpu.to_string(),
-            command: None,
-            summary: read_summary(&relay_stats, "relay", &stdout, &stderr)?,
-            periods: Vec::new(),
-            stdout,
-            stderr,
+            ..relay
         },
         pods: pods
             .into_iter()
             .map(|p| p.expect("every pod ran"))
             .collect(),
+    })
+}
+
+/// Stops pod `i` (SIGINT) and collects what it reported.
+fn stop_pod(
+    sim: &Simulation,
+    spec: &RunSpec,
+    i: usize,
+    role: Role,
+    proc: Proc,
+) -> Result<Outcome, PodsimError> {
+    let pod = &sim.pods[i];
+    let outcome = stop_process(
+        proc,
+        &format!("pod {}", pod.pod.name),
+        &stats_file(spec, pod),
+        Some(role),
+    )?;
+    Ok(Outcome {
+        name: pod.pod.name.clone(),
+        cpus: spec.placement.of(role).0.to_string(),
+        ..outcome
+    })
+}
+
+/// Stops a process with SIGINT, requires a clean exit, and reads its summary from `stats`.
+fn stop_process(
+    proc: Proc,
+    what: &str,
+    stats: &Path,
+    role: Option<Role>,
+) -> Result<Outcome, PodsimError> {
+    let (stdout, stderr) = (proc.stdout.clone(), proc.stderr.clone());
+    let exit = proc.stop(STOP_GRACE);
+    if exit.killed || !exit.status.success() {
+        return Err(PodsimError::Process {
+            what: what.to_owned(),
+            reason: format!("did not stop cleanly on SIGINT ({})", exit.status),
+            logs: tail_of(&stdout, &stderr, TAIL_LINES),
+        });
+    }
+    Ok(Outcome {
+        name: what.to_owned(),
+        role,
+        cpus: String::new(),
+        command: entered_command(&stdout),
+        summary: read_summary(stats, what, &stdout, &stderr)?,
+        periods: periodic_reports(&stdout),
+        stdout,
+        stderr,
     })
 }
 
