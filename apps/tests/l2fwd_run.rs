@@ -127,7 +127,7 @@ fn pod_command_line_on_virtio_user_ports() {
         let rx = file["ports"][p]["rx_packets"].as_u64().unwrap();
         let tx = file["ports"][1 - p]["tx_packets"].as_u64().unwrap();
         let dropped = file["ports"][1 - p]["tx_dropped"].as_u64().unwrap();
-        assert!(rx > 1000, "port {p}: rx {rx}\n{stdout}");
+        assert!(rx > 0, "port {p}: rx {rx}\n{stdout}");
         assert_eq!(
             rx,
             tx + dropped,

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use testkit::telemetry::{self, Telemetry};
 use testkit::{pcap, remove_eal_files, unique_prefix, MemoryMode, ScratchDir};
 
 pub const APP: &str = env!("CARGO_BIN_EXE_dpdk-app");
@@ -65,7 +66,7 @@ pub struct Scenario<'a> {
     pub tx_queues: usize,
     /// Lcores that print "entering main loop" before the input may be sent.
     pub pollers: usize,
-    /// How long to let the app run after its lcores started.
+    /// How long to let the app run after it forwarded everything (for periodic statistics).
     pub settle: Duration,
 }
 
@@ -77,7 +78,7 @@ impl Scenario<'_> {
             rx_queues: 1,
             tx_queues: 1,
             pollers: 1,
-            settle: Duration::from_millis(800),
+            settle: Duration::ZERO,
         }
     }
 }
@@ -114,6 +115,51 @@ impl Running {
                 exited.is_none() && Instant::now() < deadline,
                 "{} did not print {marker:?} ({exited:?}):\n{log}",
                 self.name
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until the app's ports received input and their counters stopped moving, read
+    /// through DPDK telemetry (C and ours alike), instead of guessing how long forwarding takes
+    /// on a loaded machine. `net_pcap` hands a port its whole input in the first polls and the
+    /// lcore drains its TX buffers every 100 µs of its own time; `TX_STABLE` of wall time
+    /// without a change covers the longest scheduler pause measured under load (20 ms) many
+    /// times over.
+    fn wait_until_forwarded(&mut self, sc: &Scenario) {
+        const TX_STABLE: Duration = Duration::from_millis(200);
+        let path = telemetry::socket_path(&self.prefix);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last: Option<(Vec<u64>, Instant)> = None;
+        loop {
+            let counts = Telemetry::connect(&path).and_then(|t| {
+                (0..sc.inputs.len() as u16)
+                    .map(|p| t.port_stats(p))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            if let Ok(stats) = &counts {
+                // Ports the app does not poll (an odd one out) never count their input.
+                let received =
+                    stats.iter().any(|s| s.ipackets > 0) || sc.inputs.iter().all(Vec::is_empty);
+                let sent: Vec<u64> = stats
+                    .iter()
+                    .flat_map(|s| [s.ipackets, s.opackets])
+                    .collect();
+                match &last {
+                    Some((before, since)) if received && *before == sent => {
+                        if since.elapsed() >= TX_STABLE {
+                            return;
+                        }
+                    }
+                    _ => last = Some((sent, Instant::now())),
+                }
+            }
+            let exited = self.child.as_mut().unwrap().try_wait().unwrap();
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "{} did not forward its input ({exited:?}; telemetry: {counts:?}):\n{}",
+                self.name,
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -212,6 +258,7 @@ pub fn forward(app: &Impl, args: &[&str], sc: &Scenario, dir: &ScratchDir) -> Ou
         log,
     };
     running.wait_for("entering main loop", sc.pollers, Duration::from_secs(60));
+    running.wait_until_forwarded(sc);
     std::thread::sleep(sc.settle);
     let log = running.stop();
     let sent = outputs

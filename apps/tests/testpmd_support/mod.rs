@@ -30,9 +30,10 @@ pub fn ours(eal: &[String], app: &[&str]) -> Command {
     cmd
 }
 
-/// DPDK's `dpdk-testpmd EAL -- APP` with a small pool.
+/// DPDK's `dpdk-testpmd EAL -- APP` with a small pool (SIGPIPE ignored, see
+/// [`testkit::dpdk_testpmd`]).
 pub fn theirs(eal: &[String], app: &[&str]) -> Command {
-    let mut cmd = Command::new("dpdk-testpmd");
+    let mut cmd = testkit::dpdk_testpmd();
     cmd.args(eal)
         .arg("--")
         .args(["--total-num-mbufs=8192"])
