@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help deps build release test lint bench bench-quick clean
+.PHONY: help deps build release test test-loaded lint bench bench-quick clean
 
 help: ## list targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -20,8 +20,11 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test: lint validate ## everything CI runs: lint, unit, integration (real DPDK) and manifest tests
+test: lint validate ## lint, unit, integration (real DPDK) and manifest tests
 	$(CARGO) test --workspace --locked
+
+test-loaded: ## the DPDK integration tests again, with one stress-ng CPU hog per core beside them
+	./scripts/test-loaded.sh
 
 # `make demo DEMO_ARGS="--app l3fwd --duration 20"`; `dpdk-app demo --help` lists the options.
 DEMO_ARGS ?=
