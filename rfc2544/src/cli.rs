@@ -19,7 +19,8 @@ pub const SEARCH_HELP: &str = "\
                          passing one (default 1)
   --trial-duration SECS  length of search trials near the result (default 10); while the
                          interval is wider than 8 (2) resolutions trials last 1/8 (1/2) of it,
-                         because a failure is certain at any length and passes are re-measured
+                         because a failure is certain at any length and a pass is confirmed
+                         by the final trial anyway
   --final-duration SECS  verification trial at each result (default 60, RFC 2544 §24); a result
                          is accepted only if this trial confirms it, else the search goes on
                          below it

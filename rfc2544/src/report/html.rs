@@ -336,7 +336,7 @@ fn trials_section(out: &mut String, s: &SizeReport) {
         let flags: Vec<&str> = [
             (t.generator_limited, "generator-limited"),
             (t.stopped_early, "stopped early"),
-            (t.superseded, "superseded"),
+            (!t.superseded.is_empty(), "superseded"),
         ]
         .iter()
         .filter(|f| f.0)

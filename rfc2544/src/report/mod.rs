@@ -22,7 +22,8 @@
 //!                                "requested_pps", "rate_pps", "duration_s", "planned_duration_s",
 //!                                "sent", "received", "lost", "loss_ratio", "final",
 //!                                "latency_ns", "ndr", "pdr": "pass" | "fail" | "unknown",
-//!                                "generator_limited", "stopped_early", "superseded", "wall_s" } ],
+//!                                "informs": ["ndr", "pdr"], "generator_limited", "stopped_early",
+//!                                "superseded": ["ndr"], "wall_s" } ],
 //!                  "notes": [ ... ] } ],
 //!   "deviations": [ ... ], "notes": [ ... ], "search_time_s", "complete" }
 //! ```
@@ -238,8 +239,10 @@ pub struct TrialReport {
     pub generator_limited: bool,
     /// Stopped before its duration (loss already decided it).
     pub stopped_early: bool,
-    /// A longer trial at its rate replaced its verdicts.
-    pub superseded: bool,
+    /// The goals whose search used its verdict.
+    pub informs: Vec<Goal>,
+    /// The goals for which a longer trial at its rate replaced its verdict.
+    pub superseded: Vec<Goal>,
     /// Wall time including learning and flush, seconds.
     pub wall_s: f64,
 }
@@ -269,7 +272,14 @@ impl From<&TrialRecord> for TrialReport {
             pdr: t.pdr,
             generator_limited: t.generator_limited,
             stopped_early: t.outcome.stopped_early,
-            superseded: t.superseded,
+            informs: Goal::ALL
+                .into_iter()
+                .filter(|&g| t.informs_goal(g))
+                .collect(),
+            superseded: Goal::ALL
+                .into_iter()
+                .filter(|&g| t.superseded_for(g))
+                .collect(),
             wall_s: t.wall_s,
         }
     }

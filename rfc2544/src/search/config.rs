@@ -216,7 +216,8 @@ impl SearchConfig {
     ///   at most `e = ceil(log2(L / r + 1)) + 1` before the goal is bracketed or reaches
     ///   the minimum rate, then at most `e` bisections to narrow the last step to the
     ///   resolution;
-    /// - per goal one re-measurement at the full trial duration and one verification.
+    /// - per goal at most one re-measurement at the full trial duration (only once the DUT
+    ///   has shown noise, which a clean DUT does not) and one verification.
     ///
     /// Hence `2 + 2 × (2e + 2)`. For 1 % and `top / min_rate` = 10⁴ that is 50; in practice
     /// a clean DUT needs 4 to 15 (docs/rfc2544.md). The hard limit is
@@ -355,7 +356,7 @@ impl SearchConfigBuilder {
             return Err(Error::invalid(
                 "max trials",
                 c.max_trials,
-                "a search needs at least 3 trials (max rate, re-measure, verify)",
+                "a search needs at least 3 trials (max rate, a search trial, a verification)",
             ));
         }
         let minute = Duration::from_secs(60);

@@ -21,9 +21,10 @@
 //!    geometric mean of the bounds.
 //! 4. **Phases** (trial length by interval width W = upper/lower − 1, resolution R, trial
 //!    duration T): W > 8R or unbracketed: T/8; 2R < W ≤ 8R: T/2; W ≤ 2R: T. A failure is solid
-//!    at any length (loss seen is loss); a short pass is weak evidence, so before a lower bound
-//!    is verified it must have held for T (else it is re-measured at T), and it is accepted only
-//!    when a trial of `--final-duration` confirms it.
+//!    at any length (loss seen is loss); a short pass is weak evidence, so a lower bound is
+//!    accepted only when a trial of `--final-duration` confirms it, and once the DUT has shown
+//!    noise (a pass above a failure, a failed verification) a lower bound from a trial shorter
+//!    than T is first re-measured at T.
 //! 5. **Verification** failure: the failing trial enters the record like any other, so it
 //!    becomes the upper bound, and the search continues below it; a note says so.
 //! 6. **Early stop**: each trial carries `abort_after_lost`, the loss at which no goal the trial
@@ -81,6 +82,8 @@ pub struct Search {
     spent_s: f64,
     finished: bool,
     invalid_streak: u32,
+    /// The DUT contradicted itself (a pass above a failure, a failed verification).
+    noisy: bool,
 }
 
 /// The trial handed out and not yet recorded.
@@ -91,6 +94,8 @@ struct Pending {
     served: Goal,
     /// Another goal whose verification is this same trial.
     also: Option<Goal>,
+    /// The goals the trial informs, decided when it was planned.
+    informs: [bool; 2],
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -130,6 +135,7 @@ impl Search {
             spent_s: 0.0,
             finished: false,
             invalid_streak: 0,
+            noisy: false,
         }
     }
 
@@ -183,9 +189,10 @@ impl Search {
             ));
             return None;
         }
+        let informs = self.informs(plan.rate, served, also);
         let abort_after_lost = match plan.rate {
             Some(rate) if plan.step != Step::MaxRate => {
-                self.abort_threshold(rate, plan.duration, served)
+                self.abort_threshold(rate, plan.duration, informs)
             }
             _ => None,
         };
@@ -220,6 +227,7 @@ impl Search {
             plan,
             served,
             also,
+            informs,
         });
         Some(spec)
     }
@@ -237,7 +245,8 @@ impl Search {
             }
         };
         self.pending = None;
-        let rec = self.classify(&p.spec, outcome);
+        let mut rec = self.classify(&p.spec, outcome);
+        rec.informs = p.informs;
         let idx = self.trials.len();
         let n = idx + 1;
         self.spent_s += rec.wall_s;
@@ -297,8 +306,13 @@ impl Search {
         }
         let verdict = rec.verdict(p.served);
         if let Some(t) = p.plan.supersedes {
-            if verdict != Verdict::Unknown {
-                self.trials[t].superseded = true;
+            // Only for the goals this trial informs with a verdict: another goal keeps the
+            // old trial's verdict (a failure of the NDR must not vanish because the PDR
+            // re-measured its own lower bound there).
+            for goal in Goal::ALL {
+                if rec.informs_goal(goal) && rec.verdict(goal) != Verdict::Unknown {
+                    self.trials[t].superseded[goal.index()] = true;
+                }
             }
         }
         let g = &mut self.goals[p.served.index()].steps;
@@ -356,7 +370,8 @@ impl Search {
             ndr: Verdict::Unknown,
             pdr: Verdict::Unknown,
             generator_limited: false,
-            superseded: false,
+            informs: [false; 2],
+            superseded: [false; 2],
             wall_s: 0.0,
         });
         Progress {
@@ -415,7 +430,8 @@ impl Search {
                 continue;
             }
             seen.push(key);
-            total += plan::remaining_s(&self.cfg, v.width(), v.lo_long.is_some());
+            let remeasure = self.noisy && v.lo_long.is_none();
+            total += plan::remaining_s(&self.cfg, v.width(), remeasure);
         }
         let total = match self.cfg.duration_cap() {
             Some(cap) => total.min((cap.as_secs_f64() - self.spent_s).max(0.0)),
@@ -559,6 +575,7 @@ impl Search {
                 trials: &self.trials,
                 steps: self.goals[goal.index()].steps,
                 guess: self.guess,
+                noisy: self.noisy,
             };
             match plan::action(&v, &cx) {
                 Action::Done(i) => {
@@ -587,36 +604,48 @@ impl Search {
             .iter()
             .find(|(g, p)| {
                 *g != goal
-                    && plan.step == Step::Verify
-                    && p.step == Step::Verify
+                    && matches!(plan.step, Step::Verify | Step::Remeasure)
+                    && p.step == plan.step
                     && p.supersedes == plan.supersedes
             })
             .map(|(g, _)| *g);
         Some((goal, plan, also))
     }
 
-    /// The loss at which no goal this trial can inform could pass any more: the largest of the
-    /// NDR's (1 frame) and the PDR's (⌊pdr × frames⌋ + 1, frames with the generator's 1 %
-    /// tolerance on top) over the open goals whose interval holds `rate`, and the goal served.
-    fn abort_threshold(&self, rate: f64, duration: Duration, served: Goal) -> Option<u64> {
-        let top = self.top?;
-        let mut threshold = None;
+    /// The goals a trial at `rate` (`None`: unpaced) informs: the goal served (and another one
+    /// verified by the same trial), and every open goal with `lower <= rate < upper` or whose
+    /// lower bound it re-tests.
+    fn informs(&self, rate: Option<f64>, served: Goal, also: Option<Goal>) -> [bool; 2] {
+        let mut informs = [false; 2];
         for goal in Goal::ALL {
-            if !self.goals[goal.index()].open() {
-                continue;
-            }
-            let v = self.view(goal, top);
-            let lo = v.lo_any.map_or(0.0, |l| l.rate);
-            if goal != served && !(lo < rate && rate < v.upper) {
-                continue;
-            }
-            let t = match goal {
+            let open = self.goals[goal.index()].open();
+            informs[goal.index()] = open
+                && (goal == served
+                    || also == Some(goal)
+                    || match (rate, self.top) {
+                        (Some(rate), Some(top)) => {
+                            let v = self.view(goal, top);
+                            let lo = v.lo_any.map_or(0.0, |l| l.rate);
+                            lo <= rate && (rate < v.upper || rate == lo)
+                        }
+                        _ => true,
+                    });
+        }
+        informs
+    }
+
+    /// The loss at which no goal this trial informs could pass any more: the largest of the
+    /// NDR's (1 frame) and the PDR's (⌊pdr × frames⌋ + 1, frames with the generator's 1 %
+    /// tolerance on top) over those goals.
+    fn abort_threshold(&self, rate: f64, duration: Duration, informs: [bool; 2]) -> Option<u64> {
+        Goal::ALL
+            .iter()
+            .filter(|g| informs[g.index()])
+            .map(|g| match g {
                 Goal::Ndr => 1,
                 Goal::Pdr => pdr_threshold(self.cfg.pdr_loss(), rate, duration),
-            };
-            threshold = Some(threshold.map_or(t, |x: u64| x.max(t)));
-        }
-        threshold
+            })
+            .max()
     }
 
     /// The record of a trial: sanitised outcome, achieved rate, verdicts.
@@ -693,7 +722,8 @@ impl Search {
             ndr,
             pdr,
             generator_limited,
-            superseded: false,
+            informs: [true; 2],
+            superseded: [false; 2],
             wall_s,
         }
     }
@@ -715,6 +745,7 @@ impl Search {
                 }
                 Verdict::Fail => {
                     self.goals[goal.index()].steps.stalled = false;
+                    self.noisy = true;
                     self.notes.push(format!(
                         "verification of {} at {rate} lost {} frames{}: {} upper bound lowered to \
                          {rate}, search continues below",
@@ -739,13 +770,16 @@ impl Search {
     /// A pass above a failure: the DUT is noisy. The failure stands (bounds take the lowest
     /// failure), and the note says so.
     fn note_contradiction(&mut self, goal: Goal, rec: &TrialRecord, n: usize) {
-        if rec.verdict(goal) != Verdict::Pass {
+        if rec.verdict(goal) != Verdict::Pass || !rec.informs_goal(goal) {
             return;
         }
         let below = self.trials.iter().position(|t| {
-            !t.superseded && t.verdict(goal) == Verdict::Fail && t.achieved_pps < rec.achieved_pps
+            t.counts_for(goal)
+                && t.verdict(goal) == Verdict::Fail
+                && t.achieved_pps < rec.achieved_pps
         });
         if let Some(i) = below {
+            self.noisy = true;
             self.notes.push(format!(
                 "trial {n} passed {} at {} above a failure at {} (trial {}): noisy DUT; the \
                  failure stands",

@@ -22,7 +22,7 @@ pub(super) struct Lo {
 /// A goal's interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct View {
-    /// The lowest failing achieved rate (not superseded), or the highest rate searched.
+    /// The lowest failing achieved rate, or the highest rate searched.
     pub upper: f64,
     /// Whether `upper` is a failure of a search or verification trial (rather than of the
     /// max-rate trial, or only the ceiling), i.e. whether it says where the edge is.
@@ -33,6 +33,8 @@ pub(super) struct View {
     pub lo_long: Option<Lo>,
     /// The highest pass below `upper` lasting at least the final duration.
     pub lo_final: Option<Lo>,
+    /// A trial asked for (or achieved) the minimum rate and failed.
+    pub floor_failed: bool,
 }
 
 impl View {
@@ -48,7 +50,7 @@ pub(super) fn view(trials: &[TrialRecord], goal: Goal, top: f64, cfg: &SearchCon
         trials
             .iter()
             .enumerate()
-            .filter(|(_, t)| !t.superseded && t.outcome.sent > 0)
+            .filter(move |(_, t)| t.counts_for(goal))
     };
     let fail = live()
         .filter(|(_, t)| t.verdict(goal) == Verdict::Fail)
@@ -78,9 +80,15 @@ pub(super) fn view(trials: &[TrialRecord], goal: Goal, top: f64, cfg: &SearchCon
             .max_by(|a, b| a.0.rate.total_cmp(&b.0.rate).then(a.1.cmp(&b.1)))
             .map(|(lo, _)| lo)
     };
+    let floor = cfg.min_rate() * (1.0 + GENERATOR_TOLERANCE);
+    let floor_failed = live().any(|(_, t)| {
+        t.verdict(goal) == Verdict::Fail
+            && (t.achieved_pps <= floor || t.spec.rate_pps.is_some_and(|r| r <= floor))
+    });
     View {
         upper,
         upper_from_search,
+        floor_failed,
         lo_any: best(Duration::ZERO),
         lo_long: best(cfg.trial_duration()),
         lo_final: best(cfg.final_duration()),
@@ -106,7 +114,8 @@ pub(super) enum Step {
     Up,
     /// Between a pass and a failure, at their geometric mean.
     Bisect,
-    /// The lower bound again at the full trial duration before it is verified.
+    /// The lower bound again at the full trial duration before it is verified (once the DUT
+    /// has shown noise).
     Remeasure,
     /// The lower bound at the final duration.
     Verify,
@@ -169,6 +178,9 @@ pub(super) struct Context<'a> {
     pub steps: Steps,
     /// The max-rate trial's forwarding rate, if the guess is still untried.
     pub guess: Option<f64>,
+    /// The DUT has shown noise (a pass above a failure, a failed verification): lower bounds
+    /// from short trials are re-measured at the full trial duration before verification.
+    pub noisy: bool,
 }
 
 /// The next action for a goal with interval `v`.
@@ -178,7 +190,7 @@ pub(super) fn action(v: &View, cx: &Context<'_>) -> Action {
     let verify = |lo: Lo| {
         if level(lo) >= cfg.final_duration() {
             Action::Done(lo.idx)
-        } else if level(lo) >= cfg.trial_duration() {
+        } else if level(lo) >= cfg.trial_duration() || !cx.noisy {
             Action::Trial(Plan {
                 step: Step::Verify,
                 rate: Some(lo.rate),
@@ -213,7 +225,7 @@ pub(super) fn action(v: &View, cx: &Context<'_>) -> Action {
     let coarse = cfg.coarse_duration();
     let Some(lo) = v.lo_any else {
         // No pass yet: step down from the upper bound.
-        if v.upper <= cfg.min_rate() * (1.0 + GENERATOR_TOLERANCE) {
+        if v.floor_failed || v.upper <= cfg.min_rate() * (1.0 + GENERATOR_TOLERANCE) {
             return Action::NoResult;
         }
         let floor = v.upper * (1.0 - w0);
@@ -270,19 +282,15 @@ pub(super) fn halvings(from: f64, to: f64) -> u32 {
 }
 
 /// The time a goal at `width` (or with no lower bound) still needs, roughly: the bisections by
-/// phase, a re-measurement unless the lower bound is long already, and the verification.
-pub(super) fn remaining_s(cfg: &SearchConfig, width: Option<f64>, long: bool) -> f64 {
+/// phase, a re-measurement if one is due, and the verification.
+pub(super) fn remaining_s(cfg: &SearchConfig, width: Option<f64>, remeasure: bool) -> f64 {
     let over = (cfg.learning().settle + cfg.flush().quiet).as_secs_f64();
     let res = cfg.resolution();
     let d = |w: f64| cfg.duration_for_width(Some(w)).as_secs_f64() + over;
-    let (coarse, mid, full) = (
-        d(f64::INFINITY),
-        d(super::config::COARSE_WIDTH * res),
-        d(res),
-    );
-    let fin = cfg.final_duration().as_secs_f64() + over;
     let w8 = super::config::COARSE_WIDTH * res;
     let w2 = super::config::MID_WIDTH * res;
+    let (coarse, mid, full) = (d(f64::INFINITY), d(w8), d(res));
+    let fin = cfg.final_duration().as_secs_f64() + over;
     let search = match width {
         // Typically two steps to bracket, then the phases from 8 × resolution down.
         None => {
@@ -294,7 +302,7 @@ pub(super) fn remaining_s(cfg: &SearchConfig, width: Option<f64>, long: bool) ->
                 + f64::from(halvings(w.min(w2), res)) * full
         }
     };
-    search + if long { 0.0 } else { full } + fin
+    search + if remeasure { full } else { 0.0 } + fin
 }
 
 #[cfg(test)]
@@ -313,9 +321,9 @@ mod tests {
     #[test]
     fn remaining_time_shrinks_with_the_interval() {
         let c = SearchConfig::default();
-        let wide = remaining_s(&c, None, false);
-        let narrow = remaining_s(&c, Some(0.015), false);
-        let verify_only = remaining_s(&c, Some(0.005), true);
+        let wide = remaining_s(&c, None, true);
+        let narrow = remaining_s(&c, Some(0.015), true);
+        let verify_only = remaining_s(&c, Some(0.005), false);
         assert!(wide > narrow && narrow > verify_only);
         assert!((verify_only - 60.2).abs() < 1e-9, "{verify_only}");
     }

@@ -65,9 +65,9 @@ fn clean_dut_is_found_within_resolution_in_few_trials() {
     assert!(ndr.rate_pps <= pdr.rate_pps && pdr.rate_pps <= r.max_rate_pps.unwrap());
     assert_eq!(r.max_rate_pps, Some(GEN));
     assert!((r.max_forwarding_pps.unwrap() - 2e6).abs() < 1.0);
-    // Max rate, the guess (passes), one step up (fails: bracketed to 1 %), the guess again
-    // at the full trial duration, the verification.
-    assert_eq!(r.trials.len(), 5, "{} trials", r.trials.len());
+    // Max rate, the guess (passes), one step up (fails: bracketed to 1 %), the verification
+    // of the guess (a clean DUT is not re-measured at the full trial duration first).
+    assert_eq!(r.trials.len(), 4, "{} trials", r.trials.len());
     // The verification trial of the NDR lost nothing and lasted the final duration.
     let v = r.trials.iter().find(|t| t.spec.id == ndr.trial_id).unwrap();
     assert_eq!(v.lost, 0);
@@ -99,23 +99,20 @@ fn the_first_search_point_is_the_forwarding_rate_at_max_load() {
 }
 
 #[test]
-fn a_dut_faster_than_the_generator_needs_three_trials() {
+fn a_dut_faster_than_the_generator_needs_two_trials() {
     let mut s = Search::new(cfg(), FrameSize::Fixed(1518));
     let r = run(&mut s, clean(1e9));
     let kinds: Vec<TrialKind> = r.trials.iter().map(|t| t.spec.kind).collect();
     assert_eq!(
         kinds,
-        [
-            TrialKind::MaxRate,
-            TrialKind::Search,
-            TrialKind::Final { goal: Goal::Ndr }
-        ]
+        [TrialKind::MaxRate, TrialKind::Final { goal: Goal::Ndr }]
     );
     assert_eq!(
-        r.trials[1].spec.duration, DEFAULT_TRIAL_DURATION,
-        "re-measured at T"
+        r.trials[1].spec.rate_pps,
+        Some(GEN),
+        "verified paced at the max rate"
     );
-    assert!(r.trials[0].superseded && r.trials[1].superseded);
+    assert_eq!(r.trials[0].superseded, [true; 2]);
     let (ndr, pdr) = (r.ndr.unwrap(), r.pdr.unwrap());
     assert_eq!(ndr.rate_pps, GEN);
     assert_eq!(
@@ -185,8 +182,10 @@ fn early_stop_thresholds_cover_the_goals_the_trial_can_inform() {
     assert!(guess.abort_after_lost.unwrap() > 1);
     // With the PDR settled, an NDR-only trial stops at the first lost frame.
     s.goals[Goal::Pdr.index()].done = Some(0);
+    let informs = s.informs(Some(1.9e6), Goal::Ndr, None);
+    assert_eq!(informs, [true, false]);
     assert_eq!(
-        s.abort_threshold(1.9e6, Duration::from_secs(1), Goal::Ndr),
+        s.abort_threshold(1.9e6, Duration::from_secs(1), informs),
         Some(1)
     );
 }
@@ -341,11 +340,11 @@ fn the_duration_cap_returns_unverified_bounds() {
 
 #[test]
 fn the_trial_limit_ends_any_search() {
-    let cfg = SearchConfig::builder().max_trials(4).build().unwrap();
+    let cfg = SearchConfig::builder().max_trials(3).build().unwrap();
     let mut s = Search::new(cfg, FrameSize::Fixed(64));
     let r = run(&mut s, clean(2e6));
-    assert_eq!(r.trials.len(), 4);
-    assert!(r.notes.iter().any(|n| n.contains("trial limit (4)")));
+    assert_eq!(r.trials.len(), 3);
+    assert!(r.notes.iter().any(|n| n.contains("trial limit (3)")));
 }
 
 #[test]

@@ -158,8 +158,14 @@ pub struct TrialRecord {
     /// The achieved rate fell more than 1 % short of the requested one: the generator, not the
     /// DUT, set the rate; rates above it are not searched.
     pub generator_limited: bool,
-    /// A later, longer trial at this rate replaced this one's verdicts.
-    pub superseded: bool,
+    /// Which goals the trial informs, `[NDR, PDR]`: the goal it was planned for, and every
+    /// open goal whose interval held its rate when it was planned (lower bound included). A
+    /// verdict outside a goal's interval is either no news or contradicts what is known (a
+    /// frame lost in a 250-frame trial far below the PDR, say); it is shown, not used.
+    pub informs: [bool; 2],
+    /// Per goal, `[NDR, PDR]`: a later, longer trial at this rate that informs the goal
+    /// replaced this one's verdict.
+    pub superseded: [bool; 2],
     /// Wall time, seconds (measured, or estimated from the spec).
     pub wall_s: f64,
 }
@@ -171,6 +177,22 @@ impl TrialRecord {
             Goal::Ndr => self.ndr,
             Goal::Pdr => self.pdr,
         }
+    }
+
+    /// Whether the trial informs `goal` (see [`informs`](Self::informs)).
+    pub fn informs_goal(&self, goal: Goal) -> bool {
+        self.informs[goal.index()]
+    }
+
+    /// Whether a longer trial replaced this one's verdict for `goal`.
+    pub fn superseded_for(&self, goal: Goal) -> bool {
+        self.superseded[goal.index()]
+    }
+
+    /// Whether the search uses this trial's verdict for `goal`: it informs the goal, was not
+    /// superseded for it, and sent something.
+    pub fn counts_for(&self, goal: Goal) -> bool {
+        self.informs_goal(goal) && !self.superseded_for(goal) && self.outcome.sent > 0
     }
 
     /// Frames per second the DUT forwarded: `received / duration_s`.
