@@ -275,19 +275,28 @@ fn trials_section(out: &mut String, s: &SizeReport) {
         s.trials.len(),
         s.search_time_s
     );
-    let y_max = s
+    // Zoom on the search: the max-rate trial (often far above) is pinned to the top.
+    let searched: Vec<f64> = s
+        .trials
+        .iter()
+        .filter(|t| t.kind != "max-rate")
+        .map(|t| t.rate_pps / 1e6)
+        .collect();
+    let all_max = s
         .trials
         .iter()
         .map(|t| t.rate_pps / 1e6)
         .fold(0.0, f64::max);
+    let (lo, hi) = match searched.iter().copied().reduce(f64::min) {
+        Some(lo) => (
+            lo * 0.95,
+            searched.iter().copied().fold(0.0, f64::max) * 1.05,
+        ),
+        None => (0.0, all_max),
+    };
     let id = format!("trials-{}", s.size);
-    let mut p = Plot::new(
-        &id,
-        "trial",
-        "offered Mpps",
-        s.trials.len() as f64 + 1.0,
-        y_max,
-    );
+    let x_max = s.trials.len() as f64 + 1.0;
+    let mut p = Plot::zoomed(&id, "trial", "offered Mpps", x_max, lo, hi);
     for (i, _) in s.trials.iter().enumerate() {
         p.x_tick(i as f64 + 1.0, &(i + 1).to_string());
     }
@@ -324,6 +333,9 @@ fn trials_section(out: &mut String, s: &SizeReport) {
             p.square("trial", x, y, 5.0, colour, &title);
         } else {
             p.dot("trial", x, y, 4.0, colour, &title);
+        }
+        if p.above(y) {
+            p.label(x, y, &format!("↑ {}", pps(t.rate_pps)));
         }
     }
     out.push_str(&p.finish());

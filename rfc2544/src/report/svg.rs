@@ -10,19 +10,42 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 14.0;
 const BOTTOM: f64 = 40.0;
 
-/// A plot being drawn: x from 0 to `x_max`, y from 0 to `y_max`.
+/// A plot being drawn: x from 0 to `x_max`, y from `y_min` to `y_max`.
 #[derive(Debug)]
 pub(super) struct Plot {
     svg: String,
     x_max: f64,
+    y_min: f64,
     y_max: f64,
 }
 
 impl Plot {
-    /// A plot with id `id`, y ticks at quarters of `y_max` (a nice ceiling of the data's
-    /// maximum), and x ticks where the caller says.
+    /// A plot with id `id`, y from 0 to a nice ceiling of the data's maximum with ticks at
+    /// quarters, and x ticks where the caller says.
     pub fn new(id: &str, x_label: &str, y_label: &str, x_max: f64, data_y_max: f64) -> Plot {
-        let y_max = nice_ceiling(data_y_max);
+        Plot::with_range(id, x_label, y_label, x_max, 0.0, nice_ceiling(data_y_max))
+    }
+
+    /// A plot whose y axis spans `lo..hi` widened to nice tick steps (quarters), to zoom on
+    /// data far from zero; marks outside it are pinned to its edge.
+    pub fn zoomed(id: &str, x_label: &str, y_label: &str, x_max: f64, lo: f64, hi: f64) -> Plot {
+        if !(lo.is_finite() && hi.is_finite() && hi > lo && lo >= 0.0) {
+            return Plot::new(id, x_label, y_label, x_max, hi);
+        }
+        let step = nice_ceiling((hi - lo) / 4.0);
+        let y_min = (lo / step).floor() * step;
+        let y_max = ((hi / step).ceil() * step).max(y_min + step);
+        Plot::with_range(id, x_label, y_label, x_max, y_min, y_max)
+    }
+
+    fn with_range(
+        id: &str,
+        x_label: &str,
+        y_label: &str,
+        x_max: f64,
+        y_min: f64,
+        y_max: f64,
+    ) -> Plot {
         let x_max = if x_max > 0.0 && x_max.is_finite() {
             x_max
         } else {
@@ -31,7 +54,7 @@ impl Plot {
         let b = H - BOTTOM;
         let mut svg = format!(
             "<svg id=\"{id}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" \
-             viewBox=\"0 0 {W} {H}\" role=\"img\">\
+             viewBox=\"0 0 {W} {H}\" role=\"img\" font-family=\"sans-serif\">\
              <line x1=\"{LEFT}\" y1=\"{TOP}\" x2=\"{LEFT}\" y2=\"{b}\" stroke=\"#333\"/>\
              <line x1=\"{LEFT}\" y1=\"{b}\" x2=\"{r}\" y2=\"{b}\" stroke=\"#333\"/>\
              <text x=\"{cx}\" y=\"{lx}\" font-size=\"11\" text-anchor=\"middle\">{xl}</text>\
@@ -47,10 +70,11 @@ impl Plot {
         let mut p = Plot {
             svg: String::new(),
             x_max,
+            y_min,
             y_max,
         };
         for k in 0..=4 {
-            let v = y_max * f64::from(k) / 4.0;
+            let v = y_min + (y_max - y_min) * f64::from(k) / 4.0;
             let y = p.y(v);
             let _ = write!(
                 svg,
@@ -154,8 +178,26 @@ impl Plot {
         LEFT + (W - LEFT - RIGHT) * finite(x) / self.x_max
     }
 
+    /// Whether `y` is beyond the top of the axis (the mark is pinned there).
+    pub fn above(&self, y: f64) -> bool {
+        y > self.y_max
+    }
+
+    /// A small label right of the mark at (x, y).
+    pub fn label(&mut self, x: f64, y: f64, text: &str) {
+        let _ = write!(
+            self.svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\">{}</text>",
+            self.x(x) + 7.0,
+            self.y(y) + 3.0,
+            esc(text)
+        );
+    }
+
     fn y(&self, y: f64) -> f64 {
-        H - BOTTOM - (H - BOTTOM - TOP) * finite(y).clamp(0.0, self.y_max) / self.y_max
+        let span = self.y_max - self.y_min;
+        let v = finite(y).clamp(self.y_min, self.y_max) - self.y_min;
+        H - BOTTOM - (H - BOTTOM - TOP) * v / span
     }
 }
 
@@ -218,6 +260,7 @@ mod tests {
         p.dot("d", 1.0, 30.0, 3.0, "#0a0", "t");
         p.square("s", 1.0, 3.0, 4.0, "#0a0", "t");
         p.hline("h", 5.0, "#000", "h");
+        assert!(p.above(30.0) && !p.above(19.0));
         let s = p.finish();
         assert!(s.starts_with("<svg id=\"t\"") && s.ends_with("</svg>\n"));
         assert!(s.contains("x &lt;1&gt;") && s.contains("a&amp;b"));

@@ -180,6 +180,7 @@ fn table_has_the_rfc2544_layout() {
     assert!(imix.contains("none"), "{imix}");
     assert!(t.contains("latency at NDR") && t.contains("p99.9"));
     assert!(t.contains("Deviations from RFC 2544:"));
+    assert!(t.lines().all(|l| l == l.trim_end()), "no trailing blanks");
     let no_line = Report::new(&SearchConfig::default(), &[], None);
     assert!(table(&no_line).contains("Line rate unknown"));
 }

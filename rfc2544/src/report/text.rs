@@ -134,7 +134,7 @@ pub fn table(r: &Report) -> String {
     );
     let _ = writeln!(
         out,
-        "\n{:>6} {:>13} | {:^39} | {:^39}",
+        "\n{:>6} {:>13} | {:^40} | {:^40}",
         "frame",
         "theoretical",
         "NDR (no loss)",
@@ -206,7 +206,7 @@ pub fn table(r: &Report) -> String {
             let _ = writeln!(out, "  - {d}");
         }
     }
-    out
+    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
 }
 
 #[cfg(test)]
