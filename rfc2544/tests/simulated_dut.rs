@@ -455,15 +455,25 @@ impl Stats {
         v.iter().copied().fold(0.0, f64::max)
     }
 
+    fn min(v: &[f64]) -> f64 {
+        v.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+
+    /// `mean (min-max)` of trials, trial time and wall time.
     fn row(&self, name: &str) -> String {
+        let f = |v: &[f64], unit: &str| {
+            format!(
+                "{:.1}{unit} ({:.0}-{:.0}{unit})",
+                Self::mean(v),
+                Self::min(v),
+                Self::max(v)
+            )
+        };
         format!(
-            "| {name} | {:.1} (max {:.0}) | {:.0} s (max {:.0} s) | {:.0} s (max {:.0} s) |",
-            Self::mean(&self.trials),
-            Self::max(&self.trials),
-            Self::mean(&self.trial_s),
-            Self::max(&self.trial_s),
-            Self::mean(&self.wall_s),
-            Self::max(&self.wall_s),
+            "| {name} | {} | {} | {} |",
+            f(&self.trials, ""),
+            f(&self.trial_s, " s"),
+            f(&self.wall_s, " s")
         )
     }
 }

@@ -386,6 +386,11 @@ pub fn deviations(cfg: &SearchConfig) -> Vec<String> {
             cfg.flush().quiet.as_secs_f64(),
             cfg.flush().max.as_secs_f64()
         ),
+        format!(
+            "§26.1: the search stops when the failing rate is within {} % of the passing one, \
+             not at the generator's finest step",
+            cfg.resolution() * 100.0
+        ),
         "§26.2: latency is the percentiles (RFC 8219: p50 typical, p99.9 worst case) of every \
          frame of the verification trial at the result, not 20 timestamped frames over 120 s"
             .into(),
