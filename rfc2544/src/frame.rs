@@ -105,9 +105,10 @@ impl FrameSize {
         }
     }
 
-    /// What the generator writes into the buffer for frame `i`: its length without the FCS.
+    /// What the generator writes into the buffer for frame `i`: its length without the FCS
+    /// (0 for a hand-built size below the FCS, which [`FrameSize::fixed`] refuses).
     pub fn len_without_fcs(self, i: u64) -> u16 {
-        self.frame_len(i) - FCS_LEN
+        self.frame_len(i).saturating_sub(FCS_LEN)
     }
 
     /// The largest frame of the stream (what buffers must hold).
@@ -318,6 +319,7 @@ mod tests {
         let bytes: u32 = IMIX_PATTERN.iter().map(|&b| u32::from(b)).sum();
         assert!((f64::from(bytes) / 12.0 - IMIX_MEAN).abs() < 1e-9);
         assert_eq!(FrameSize::Imix.len_without_fcs(6), 1514);
+        assert_eq!(FrameSize::Fixed(2).len_without_fcs(0), 0);
         assert_eq!(FrameSize::Imix.max_len(), 1518);
     }
 

@@ -128,7 +128,7 @@ impl Sweep {
             let mean = self.spent_s / self.done.len() as f64;
             Duration::try_from_secs_f64(mean).unwrap_or(Duration::ZERO)
         };
-        let total = current + per_size * to_come;
+        let total = current.saturating_add(per_size.saturating_mul(to_come));
         match self.cfg.duration_cap() {
             Some(cap) => {
                 let spent = self.spent_s + self.search.as_ref().map_or(0.0, Search::elapsed_s);

@@ -184,6 +184,15 @@ fn invariants(r: &SearchResult, cfg: &SearchConfig) {
         assert!(t.loss_ratio <= cfg.pdr_loss());
         assert!(t.spec.duration >= cfg.final_duration());
     }
+    // Statuses agree with the results.
+    for (goal, res) in [(Goal::Ndr, &r.ndr), (Goal::Pdr, &r.pdr)] {
+        match r.status[goal as usize] {
+            GoalStatus::Verified => assert!(res.is_some_and(|g| g.verified), "{goal:?}"),
+            GoalStatus::NoResult => assert!(res.is_none(), "{goal:?}"),
+            GoalStatus::Unfinished => assert!(res.is_none_or(|g| !g.verified), "{goal:?}"),
+            GoalStatus::Searching => panic!("{goal:?} still searching after the search ended"),
+        }
+    }
     let mut ids: Vec<u32> = r.trials.iter().map(|t| t.spec.id).collect();
     ids.dedup();
     assert_eq!(ids.len(), r.trials.len(), "trial ids repeat");

@@ -450,13 +450,11 @@ impl Search {
                 return None;
             }
             let v = self.view(goal, top);
+            // Verified means accepted by the search: resolved and confirmed by a trial of the
+            // final duration. Otherwise the best-known lower bound, unverified.
             let (idx, verified) = match st.done {
                 Some(i) => (i, true),
-                None => {
-                    let lo = v.lo_any?;
-                    let t = &self.trials[lo.idx];
-                    (lo.idx, t.spec.duration >= self.cfg.final_duration())
-                }
+                None => (v.lo_any?.idx, false),
             };
             let t = &self.trials[idx];
             Some(GoalResult {
@@ -472,8 +470,10 @@ impl Search {
         };
         let ndr = goal_result(Goal::Ndr);
         let mut pdr = goal_result(Goal::Pdr);
+        let mut status = [self.status(Goal::Ndr), self.status(Goal::Pdr)];
         if let Some(n) = ndr {
             if pdr.is_none_or(|p| p.rate_pps < n.rate_pps) {
+                status[1] = status[0];
                 // A trial without loss satisfies the PDR too: the PDR is at least the NDR.
                 notes.push(format!(
                     "PDR taken from the NDR's trial at {} (a trial without loss meets the PDR \
@@ -492,8 +492,7 @@ impl Search {
             }
         }
         for (goal, r) in [(Goal::Ndr, &ndr), (Goal::Pdr, &pdr)] {
-            let st = self.goals[goal.index()];
-            if st.no_result {
+            if r.is_none() && status[goal.index()] == GoalStatus::NoResult {
                 notes.push(format!(
                     "no {}: frames were lost at every rate down to the minimum ({})",
                     goal.name(),
@@ -510,7 +509,6 @@ impl Search {
                 ));
             }
         }
-        let status = [self.status(Goal::Ndr), self.status(Goal::Pdr)];
         SearchResult {
             size: self.size,
             max_rate_pps: self
