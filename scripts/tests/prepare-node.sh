@@ -89,6 +89,15 @@ run() {
   ERR=$(<"$NODE/err")
 }
 
+# names DIR: the entries of DIR, on one line.
+names() {
+  local entry out=""
+  for entry in "$1"/*; do
+    [[ -e $entry || -L $entry ]] && out+="${out:+ }${entry##*/}"
+  done
+  printf '%s' "$out"
+}
+
 # The lines of a run's output that are commands (not # comments).
 commands() { grep -v '^#' <<<"$1" || true; }
 
@@ -206,8 +215,8 @@ check_prepared_node() {
     expect_eq "vdpa$i MAC" "$mac" "$(<"$S/vdpa/vdpa$i.mac")"
     [[ -d $dev/vhost-vdpa-$i && -e $R/dev/vhost-vdpa-$i ]] || failure "vdpa$i has no vhost-vdpa-$i"
   done
-  expect_eq "vDPA devices" "vdpa0 vdpa1 vdpa2 vdpa3" "$(ls "$R/sys/bus/vdpa/devices" | xargs)"
-  expect_eq "/dev nodes" "vhost-vdpa-0 vhost-vdpa-1 vhost-vdpa-2 vhost-vdpa-3" "$(ls "$R/dev" | xargs)"
+  expect_eq "vDPA devices" "vdpa0 vdpa1 vdpa2 vdpa3" "$(names "$R/sys/bus/vdpa/devices")"
+  expect_eq "/dev nodes" "vhost-vdpa-0 vhost-vdpa-1 vhost-vdpa-2 vhost-vdpa-3" "$(names "$R/dev")"
   expect_eq "nr_hugepages" 4 "$(<"$R/sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages")"
   expect_eq "OVS hw-offload" true "$(<"$S/ovs_hw_offload")"
   expect_eq "state file" "orig_numvfs=0
@@ -383,7 +392,7 @@ vdpa dev add name vdpa1 mgmtdev pci/$VF1 mac $MAC1
 vdpa dev add name vdpa2 mgmtdev pci/$VF2 mac $MAC2" "$(commands "$OUT")"
   expect_eq "state keeps the first originals" "orig_numvfs=0
 orig_mode=legacy" "$(<"$st")"
-  expect_eq "three vDPA devices" "vdpa0 vdpa1 vdpa2" "$(ls "$R/sys/bus/vdpa/devices" | xargs)"
+  expect_eq "three vDPA devices" "vdpa0 vdpa1 vdpa2" "$(names "$R/sys/bus/vdpa/devices")"
   run --pf ens1f0 --undo
   expect_rc 0
   expect_eq "node after undo (but the loaded modules)" "$(without_modules <<<"$pristine")" "$(snapshot | without_modules)"
@@ -405,7 +414,7 @@ echo vdpa0 > $R/sys/bus/vdpa/drivers/vhost_vdpa/bind
 echo vdpa1 > $R/sys/bus/vdpa/drivers/virtio_vdpa/unbind
 echo vdpa1 > $R/sys/bus/vdpa/drivers/vhost_vdpa/bind" "$(sed -n '/^# step 6/,/^# step 7/p' <<<"$OUT" | grep -v '^#')"
   expect_eq "drivers" "vhost_vdpa vhost_vdpa" "$(basename "$(readlink -f "$R/sys/bus/vdpa/devices/vdpa0/driver")") $(basename "$(readlink -f "$R/sys/bus/vdpa/devices/vdpa1/driver")")"
-  expect_eq "/dev nodes" "vhost-vdpa-0 vhost-vdpa-1" "$(ls "$R/dev" | xargs)"
+  expect_eq "/dev nodes" "vhost-vdpa-0 vhost-vdpa-1" "$(names "$R/dev")"
   run --pf ens1f0 --num-vfs 2 --mode legacy
   expect_eq "then nothing to change" "# nothing to change: the node is already prepared" "$(tail -n 1 <<<"$OUT")"
 }
@@ -613,6 +622,8 @@ mutant() {
   return 0
 }
 
+# The sed scripts are literal: nothing in them is meant to expand.
+# shellcheck disable=SC2016
 self_test() {
   mutant seed-ignores-num-vfs 's/write_sysfs "\$n" "\$numvfs_file"/write_sysfs 4 "$numvfs_file"/' test_legacy_two_vfs
   mutant dry-run-writes '/^write_sysfs() {/,/^}/{/DRY_RUN/d}' test_dry_run_fresh_node
