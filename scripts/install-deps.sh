@@ -19,6 +19,8 @@ PACKAGES=(
   python3 python3-venv python3-pip
   # Process and socket inspection used by tests and the demo; flock serialises DPDK runs.
   procps iproute2 util-linux
+  # Lint for the shell scripts (make test-scripts: scripts/*.sh and scripts/tests/).
+  shellcheck
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
