@@ -362,6 +362,7 @@ resolve_pf() {
     PF_NETDEV=$PF_ARG
   fi
   PF_DIR=$(path "/sys/bus/pci/devices/$PF_PCI")
+  [[ -e $PF_DIR ]] || fail "$PF_ARG is not on a PCI function: its device is $PF_PCI, not in $(path /sys/bus/pci/devices)"
   if [[ -e $PF_DIR/physfn ]]; then
     fail "$PF_PCI is a VF (of $(link_name "$PF_DIR/physfn")); give its PF"
   fi
@@ -656,10 +657,16 @@ check_tools() {
   local needed=(id devlink vdpa)
   ((UNDO)) || needed+=(modprobe)
   ((OVS_HW_OFFLOAD)) && needed+=(ovs-vsctl)
+  local -A package=([id]=coreutils [modprobe]=kmod [devlink]="iproute2 >= 5.14" [vdpa]="iproute2 >= 5.14"
+    [ovs-vsctl]="Open vSwitch")
   for t in "${needed[@]}"; do
-    have_tool "$t" || missing+=("$t")
+    have_tool "$t" || missing+=("$t (${package[$t]})")
   done
-  ((${#missing[@]} == 0)) || fail "missing command(s): ${missing[*]}${PREPARE_NODE_BIN_DIR:+ in PREPARE_NODE_BIN_DIR=$PREPARE_NODE_BIN_DIR} (vdpa and devlink come with iproute2 >= 5.14, ovs-vsctl with Open vSwitch)"
+  if ((${#missing[@]} > 0)); then
+    local list
+    printf -v list '%s, ' "${missing[@]}"
+    fail "missing command(s)${PREPARE_NODE_BIN_DIR:+ in PREPARE_NODE_BIN_DIR=$PREPARE_NODE_BIN_DIR}: ${list%, }"
+  fi
 }
 
 check_pf() {

@@ -475,6 +475,17 @@ test_error_missing_pf() {
     --pf ens9f9 --num-vfs 2 --mode legacy
   expect_failure "prepare-node: step 1/8 (check the node): no PCI device 0000:af:00.0: $R/sys/bus/pci/devices/0000:af:00.0 does not exist" \
     --pf 0000:af:00.0 --num-vfs 2 --mode legacy
+  mkdir -p "$R/sys/devices/virtual/net/veth0" "$R/sys/devices/virtio2/net/eth0"
+  ln -s ../../devices/virtual/net/veth0 "$R/sys/class/net/veth0"
+  ln -s ../../devices/virtio2/net/eth0 "$R/sys/class/net/eth0"
+  ln -s ../../../virtio2 "$R/sys/devices/virtio2/net/eth0/device"
+  expect_failure "prepare-node: step 1/8 (check the node): veth0 is not a PCI function (no $R/sys/class/net/veth0/device)" \
+    --pf veth0 --num-vfs 2 --mode legacy
+  expect_failure "prepare-node: step 1/8 (check the node): eth0 is not on a PCI function: its device is virtio2, not in $R/sys/bus/pci/devices" \
+    --pf eth0 --num-vfs 2 --mode legacy
+  fake fake_vfs_create "$PF" 2
+  expect_failure "prepare-node: step 1/8 (check the node): $VF0 is a VF (of $PF); give its PF" \
+    --pf "$VF0" --num-vfs 2 --mode legacy
 }
 
 test_error_no_iommu() {
@@ -528,7 +539,10 @@ test_error_missing_tool() {
   BIN=$NODE/bin
   mkdir -p "$BIN"
   ln -s "$FAKE"/bin/{id,modprobe,devlink,vdpa} "$BIN/"
-  expect_failure "prepare-node: step 1/8 (check the node): missing command(s): ovs-vsctl in PREPARE_NODE_BIN_DIR=$BIN (vdpa and devlink come with iproute2 >= 5.14, ovs-vsctl with Open vSwitch)" \
+  expect_failure "prepare-node: step 1/8 (check the node): missing command(s) in PREPARE_NODE_BIN_DIR=$BIN: ovs-vsctl (Open vSwitch)" \
+    "${PREPARE[@]}"
+  rm "$BIN/vdpa" "$BIN/devlink"
+  expect_failure "prepare-node: step 1/8 (check the node): missing command(s) in PREPARE_NODE_BIN_DIR=$BIN: devlink (iproute2 >= 5.14), vdpa (iproute2 >= 5.14), ovs-vsctl (Open vSwitch)" \
     "${PREPARE[@]}"
 }
 
