@@ -48,6 +48,11 @@ bench-quick: ## one short run of every benchmark, for CI (numbers not for quotin
 clean: ## remove build outputs
 	$(CARGO) clean
 
+.PHONY: test-scripts
+test-scripts: ## shellcheck the shell scripts, then test scripts/prepare-node.sh against fake nodes
+	shellcheck -x scripts/*.sh scripts/tests/*.sh scripts/tests/fake-node/*.sh scripts/tests/fake-node/kernel scripts/tests/fake-node/bin/*
+	scripts/tests/prepare-node.sh
+
 # ---- Container image and Kubernetes (images/, deployment/, docs/kubernetes.md) ----------------------
 # The image name the manifests use: `make validate` fails when deployment/*.yaml disagrees.
 IMAGE_REPO ?= localhost/dpdk-app

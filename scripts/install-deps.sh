@@ -21,6 +21,8 @@ PACKAGES=(
   procps iproute2 util-linux
   # make test-loaded: one busy process per core beside the DPDK tests.
   stress-ng
+  # Lint for the shell scripts (make test-scripts: scripts/*.sh and scripts/tests/).
+  shellcheck
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
