@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help deps build release test lint bench bench-quick clean
+.PHONY: help deps build release test lint bench bench-quick clean test-dpdk24 test-dpdk24-in-root
 
 help: ## list targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 deps: ## install system packages (DPDK 22.11, clang, ...) and reserve hugepages when root
 	./scripts/install-deps.sh
@@ -22,6 +22,29 @@ lint: ## rustfmt and clippy, warnings are errors
 
 test: lint validate ## everything CI runs: lint, unit, integration (real DPDK) and manifest tests
 	$(CARGO) test --workspace --locked
+
+# DPDK 24.11 (Debian 13) in a cached root made from Debian's packages (scripts/dpdk24-root.sh,
+# docs/dpdk-versions.md): lint, the whole test suite with 24.11's testpmd and C examples, and the
+# 24.11 image variant's package check. Build outputs go to target/dpdk24.
+DPDK24_ROOT := ./scripts/dpdk24-root.sh
+
+test-dpdk24: ## the test suite against DPDK 24.11 in a Debian 13 root (mmdebstrap, cached; needs root)
+	@start=$$(date +%s); $(DPDK24_ROOT) create >/dev/null && \
+	  echo "test-dpdk24: Debian 13 root ready after $$(( $$(date +%s) - start )) s"
+	$(DPDK24_ROOT) run $(MAKE) --no-print-directory test-dpdk24-in-root
+
+# Inside the root (DPDK24_ROOT=1 there); each step's time is printed for docs/dpdk-versions.md.
+test-dpdk24-in-root:
+	@[ "$${DPDK24_ROOT:-}" = 1 ] || { echo "make test-dpdk24-in-root runs inside the Debian 13 root: use make test-dpdk24" >&2; exit 1; }
+	@echo "test-dpdk24: DPDK $$(pkg-config --modversion libdpdk), $$(. /etc/os-release && echo $$PRETTY_NAME), CARGO_TARGET_DIR=$$CARGO_TARGET_DIR"
+	@t=$$(date +%s); $(CARGO) clippy --workspace --all-targets --locked -- -D warnings && \
+	  echo "test-dpdk24: clippy (build included) took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(CARGO) test --workspace --locked --no-run && \
+	  echo "test-dpdk24: test build took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(CARGO) test --workspace --locked && \
+	  echo "test-dpdk24: test run took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); images/build.sh all && \
+	  echo "test-dpdk24: images/build.sh all (24.11 variant, release build) took $$(( $$(date +%s) - t )) s"
 
 # `make demo DEMO_ARGS="--app l3fwd --duration 20"`; `dpdk-app demo --help` lists the options.
 DEMO_ARGS ?=

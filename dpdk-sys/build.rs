@@ -147,11 +147,10 @@ fn pkg_config() -> Command {
 
 fn pkg_config_output(args: &[&str]) -> Option<String> {
     let output = pkg_config().args(args).output().ok()?;
-    output.status.success().then(|| {
-        String::from_utf8_lossy(&output.stdout)
-            .trim()
-            .to_owned()
-    })
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 fn pkg_config_cflags() -> Vec<String> {

@@ -38,7 +38,9 @@ mod groups {
 
 #[cfg(dpdk_mbuf_unions)]
 mod groups {
-    use crate::{rte_mbuf, rte_mbuf__bindgen_ty_1__bindgen_ty_1, rte_mbuf__bindgen_ty_2__bindgen_ty_1};
+    use crate::{
+        rte_mbuf, rte_mbuf__bindgen_ty_1__bindgen_ty_1, rte_mbuf__bindgen_ty_2__bindgen_ty_1,
+    };
 
     pub(super) type Rearm = rte_mbuf__bindgen_ty_1__bindgen_ty_1;
     pub(super) type RxFields = rte_mbuf__bindgen_ty_2__bindgen_ty_1;
