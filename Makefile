@@ -76,6 +76,10 @@ IMAGE_TAG ?= $(shell v=$$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' apps/Cargo.
 	[ -n "$$v" ] || v=$$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1); \
 	echo "$${v:-dev}")
 IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
+# The image variant (images/Containerfile's DEBIAN_RELEASE): empty = the default, trixie (Debian 13,
+# DPDK 24.11); bookworm = Debian 12, DPDK 22.11.
+IMAGE_VARIANT ?=
+IMAGE_BUILD_ARGS := $(if $(IMAGE_VARIANT),--build-arg DEBIAN_RELEASE=$(IMAGE_VARIANT))
 IMAGE_DEVEL ?= $(IMAGE_REPO)-devel:$(IMAGE_TAG)
 # docker when its daemon answers, else podman, else whichever CLI exists (so its error shows).
 CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
@@ -96,7 +100,7 @@ TRAFFIC_NADS := deployment/netAttach-vdpa-vhost-mlx-1000.yaml deployment/netAtta
 
 all: release images ## release binary and the container image
 
-images: ## build the dpdk-app image (make print-image) with docker or podman; IMAGE_REPO, IMAGE_TAG
+images: ## build the dpdk-app image (make print-image) with docker or podman; IMAGE_REPO, IMAGE_TAG, IMAGE_VARIANT
 	@engine="$(CONTAINER_ENGINE)"; \
 	if [ -z "$$engine" ]; then \
 	  echo "make images: neither docker nor podman is installed; install one or set CONTAINER_ENGINE=<path>" >&2; \
@@ -104,8 +108,8 @@ images: ## build the dpdk-app image (make print-image) with docker or podman; IM
 	  exit 1; \
 	fi; \
 	ignore=""; case "$$engine" in *podman*) ignore="--ignorefile images/Containerfile.dockerignore";; esac; \
-	echo "$$engine build $$ignore -f images/Containerfile -t $(IMAGE) ."; \
-	DOCKER_BUILDKIT=1 $$engine build $$ignore -f images/Containerfile -t $(IMAGE) .
+	echo "$$engine build $$ignore $(IMAGE_BUILD_ARGS) -f images/Containerfile -t $(IMAGE) ."; \
+	DOCKER_BUILDKIT=1 $$engine build $$ignore $(IMAGE_BUILD_ARGS) -f images/Containerfile -t $(IMAGE) .
 
 images-devel: images ## the devel image (IMAGE_DEVEL): app image + dpdk-testpmd, DPDK tools, debuggers
 	@engine="$(CONTAINER_ENGINE)"; \

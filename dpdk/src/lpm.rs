@@ -161,9 +161,10 @@ impl Lpm6 {
     /// Adds (or replaces) a route.
     pub fn add(&mut self, prefix: Ipv6Addr, depth: u8, next_hop: u32) -> Result<(), LpmError> {
         let octets = prefix.octets();
-        // SAFETY: valid table, exclusive access; `octets` is 16 readable bytes (22.11's `const
-        // uint8_t *ip`, or 24.11's `const struct rte_ipv6_addr *` = `uint8_t a[16]`, align 1).
+        // 22.11 takes `const uint8_t *ip`, 24.11 `const struct rte_ipv6_addr *` (`uint8_t a[16]`,
+        // align 1): the same 16 bytes either way.
         let ip = octets.as_ptr().cast();
+        // SAFETY: valid table, exclusive access; `ip` points to 16 readable bytes.
         let ret = unsafe { dpdk_sys::rte_lpm6_add(self.raw.as_ptr(), ip, depth, next_hop) };
         if ret < 0 {
             return Err(LpmError::Add {
