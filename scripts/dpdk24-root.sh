@@ -49,7 +49,8 @@ PACKAGES=(
 
 # Passed from the caller's environment into the root when set.
 PASS_ENV=(CI DPDK_TEST_MEMORY DPDK_BENCH_QUICK DPDK_BENCH_RUNS RUST_LOG RUST_BACKTRACE
-  RUST_TEST_THREADS CARGO_TERM_COLOR CARGO_BUILD_JOBS TERM)
+  RUST_TEST_THREADS RUSTUP_TOOLCHAIN RUSTFLAGS CARGO_INCREMENTAL CARGO_TERM_COLOR CARGO_BUILD_JOBS
+  TERM)
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 checkout=$(cd "$here/.." && pwd)
@@ -83,7 +84,10 @@ create() {
   done
   log "creating $ROOT (Debian 13 + DPDK 24.11, ${#PACKAGES[@]} packages) with mmdebstrap"
   local IFS=,
-  if ! mmdebstrap --variant=apt --mode=root --format=directory --quiet \
+  # In a private mount namespace: the /proc, /sys and /dev mmdebstrap mounts into the new root
+  # while installing vanish with it even if it is killed, so removing a stale temporary root
+  # (rm --one-file-system) never meets them.
+  if ! unshare --mount --propagation private mmdebstrap --variant=apt --mode=root --format=directory --quiet \
       --include="${PACKAGES[*]}" "$SUITE" "$tmp" "$MIRROR" >&2; then
     rm -rf --one-file-system "$tmp"
     die "mmdebstrap failed"
