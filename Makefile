@@ -2,10 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: help deps build release test test-loaded lint bench bench-quick clean
+.PHONY: help deps build release test test-loaded lint bench bench-quick clean test-dpdk24 test-dpdk24-in-root
 
 help: ## list targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 deps: ## install system packages (DPDK 22.11, clang, ...) and reserve hugepages when root
 	./scripts/install-deps.sh
@@ -25,6 +25,31 @@ test: lint validate ## lint, unit, integration (real DPDK) and manifest tests
 
 test-loaded: ## the DPDK integration tests again, with one stress-ng CPU hog per core beside them
 	./scripts/test-loaded.sh
+
+# DPDK 24.11 (Debian 13) in a cached root made from Debian's packages (scripts/dpdk24-root.sh,
+# docs/dpdk-versions.md): lint, the whole test suite with 24.11's testpmd and C examples, and the
+# 24.11 image variant's package check. Build outputs go to target/dpdk24.
+DPDK24_SCRIPT := ./scripts/dpdk24-root.sh
+
+test-dpdk24: ## the test suite against DPDK 24.11 in a Debian 13 root (mmdebstrap, cached; needs root)
+	@start=$$(date +%s); $(DPDK24_SCRIPT) create >/dev/null && \
+	  echo "test-dpdk24: Debian 13 root ready after $$(( $$(date +%s) - start )) s"
+	$(DPDK24_SCRIPT) run $(MAKE) --no-print-directory test-dpdk24-in-root
+
+# Inside the root (DPDK24_ROOT=1 there); each step's time is printed for docs/dpdk-versions.md.
+# The image check reads the debug binary: it links exactly the libraries the release one does, and
+# a release build would add minutes.
+test-dpdk24-in-root:
+	@[ "$${DPDK24_ROOT:-}" = 1 ] || { echo "make test-dpdk24-in-root runs inside the Debian 13 root: use make test-dpdk24" >&2; exit 1; }
+	@echo "test-dpdk24: DPDK $$(pkg-config --modversion libdpdk), $$(. /etc/os-release && echo $$PRETTY_NAME), CARGO_TARGET_DIR=$$CARGO_TARGET_DIR"
+	@t=$$(date +%s); $(CARGO) clippy -p dpdk-sys -p dpdk --all-targets --locked -- -D warnings && \
+	  echo "test-dpdk24: clippy of dpdk-sys and dpdk (the crates with version-dependent code) took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(CARGO) test --workspace --locked --no-run && \
+	  echo "test-dpdk24: test build took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); $(CARGO) test --workspace --locked && \
+	  echo "test-dpdk24: test run took $$(( $$(date +%s) - t )) s"
+	@t=$$(date +%s); images/build.sh check "$$CARGO_TARGET_DIR/debug/dpdk-app" && \
+	  echo "test-dpdk24: images/build.sh check (24.11 variant) took $$(( $$(date +%s) - t )) s"
 
 # `make demo DEMO_ARGS="--app l3fwd --duration 20"`; `dpdk-app demo --help` lists the options.
 DEMO_ARGS ?=
@@ -61,6 +86,10 @@ IMAGE_TAG ?= $(shell v=$$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' apps/Cargo.
 	[ -n "$$v" ] || v=$$(sed -n '/^\[workspace.package\]/,/^\[/s/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n1); \
 	echo "$${v:-dev}")
 IMAGE ?= $(IMAGE_REPO):$(IMAGE_TAG)
+# The image variant (images/Containerfile's DEBIAN_RELEASE): empty = the default, trixie (Debian 13,
+# DPDK 24.11); bookworm = Debian 12, DPDK 22.11.
+IMAGE_VARIANT ?=
+IMAGE_BUILD_ARGS := $(if $(IMAGE_VARIANT),--build-arg DEBIAN_RELEASE=$(IMAGE_VARIANT))
 IMAGE_DEVEL ?= $(IMAGE_REPO)-devel:$(IMAGE_TAG)
 # docker when its daemon answers, else podman, else whichever CLI exists (so its error shows).
 CONTAINER_ENGINE ?= $(shell if docker info >/dev/null 2>&1; then echo docker; \
@@ -81,7 +110,7 @@ TRAFFIC_NADS := deployment/netAttach-vdpa-vhost-mlx-1000.yaml deployment/netAtta
 
 all: release images ## release binary and the container image
 
-images: ## build the dpdk-app image (make print-image) with docker or podman; IMAGE_REPO, IMAGE_TAG
+images: ## build the dpdk-app image (make print-image) with docker or podman; IMAGE_REPO, IMAGE_TAG, IMAGE_VARIANT
 	@engine="$(CONTAINER_ENGINE)"; \
 	if [ -z "$$engine" ]; then \
 	  echo "make images: neither docker nor podman is installed; install one or set CONTAINER_ENGINE=<path>" >&2; \
@@ -89,8 +118,8 @@ images: ## build the dpdk-app image (make print-image) with docker or podman; IM
 	  exit 1; \
 	fi; \
 	ignore=""; case "$$engine" in *podman*) ignore="--ignorefile images/Containerfile.dockerignore";; esac; \
-	echo "$$engine build $$ignore -f images/Containerfile -t $(IMAGE) ."; \
-	DOCKER_BUILDKIT=1 $$engine build $$ignore -f images/Containerfile -t $(IMAGE) .
+	echo "$$engine build $$ignore $(IMAGE_BUILD_ARGS) -f images/Containerfile -t $(IMAGE) ."; \
+	DOCKER_BUILDKIT=1 $$engine build $$ignore $(IMAGE_BUILD_ARGS) -f images/Containerfile -t $(IMAGE) .
 
 images-devel: images ## the devel image (IMAGE_DEVEL): app image + dpdk-testpmd, DPDK tools, debuggers
 	@engine="$(CONTAINER_ENGINE)"; \

@@ -1,18 +1,49 @@
-//! Finds DPDK 22.11 with pkg-config, compiles the fast-path shim with DPDK's own cflags and
-//! generates the bindings with bindgen.
+//! Finds DPDK with pkg-config (22.11, 23.11 or 24.11 LTS), compiles the fast-path shim with
+//! DPDK's own cflags, generates the bindings with bindgen, and tells the crate which DPDK it was
+//! built against through `cfg`s:
+//!
+//! * `dpdk_series = "22.11" | "23.11" | "24.11"`: the LTS series found;
+//! * `dpdk_mbuf_unions`: `struct rte_mbuf` groups `data_off..port` and `packet_type..buf_len` in
+//!   anonymous unions (24.11 replaced 22.11's zero-size `RTE_MARKER` fields with them), so
+//!   bindgen nests those fields in `__bindgen_anon_*` members. Offsets are unchanged;
+//! * `dpdk_eth_link_union`: `struct rte_eth_link`'s fields sit in an anonymous union with
+//!   `val64` (24.11).
+//!
+//! The series is also passed to dependents as `DEP_DPDK_SERIES` and `DEP_DPDK_VERSION` (this
+//! crate `links = "dpdk"`).
 
 use std::env;
 use std::path::PathBuf;
+use std::process::Command;
 
-/// The shim and the safe layer are written against this ABI (librte_*.so.23).
-const REQUIRED_SERIES: &str = "22.11";
+/// The LTS series the shim, the layout assertions and the safe layer are written for.
+const SUPPORTED_SERIES: &[&str] = &["22.11", "23.11", "24.11"];
 const DEBIAN_PACKAGES: &str = "libdpdk-dev dpdk pkg-config clang libclang-dev";
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=wrapper.h");
     println!("cargo:rerun-if-changed=shim.h");
     println!("cargo:rerun-if-changed=shim.c");
-    println!("cargo:rerun-if-env-changed=PKG_CONFIG_PATH");
+    // Switching DPDK (another pkg-config path, another root) must rebuild the bindings.
+    for var in [
+        "PKG_CONFIG",
+        "PKG_CONFIG_PATH",
+        "PKG_CONFIG_LIBDIR",
+        "PKG_CONFIG_SYSROOT_DIR",
+    ] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    println!(
+        "cargo::rustc-check-cfg=cfg(dpdk_series, values({}))",
+        SUPPORTED_SERIES
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!("cargo::rustc-check-cfg=cfg(dpdk_mbuf_unions)");
+    println!("cargo::rustc-check-cfg=cfg(dpdk_eth_link_union)");
 
     let dpdk = match pkg_config::Config::new()
         .cargo_metadata(true)
@@ -21,17 +52,42 @@ fn main() {
         Ok(lib) => lib,
         Err(e) => fail(&format!(
             "libdpdk was not found by pkg-config ({e}).\n\
-             On Debian 12 install it with: apt-get install {DEBIAN_PACKAGES}\n\
-             (or run scripts/install-deps.sh)"
+             Supported DPDK versions: {}.x. On Debian 12 (DPDK 22.11) or Debian 13 (DPDK 24.11) \
+             install it with: apt-get install {DEBIAN_PACKAGES}\n\
+             (or run scripts/install-deps.sh)",
+            SUPPORTED_SERIES.join(".x, ")
         )),
     };
-    if !dpdk.version.starts_with(&format!("{REQUIRED_SERIES}.")) && dpdk.version != REQUIRED_SERIES
-    {
+    let series = series_of(&dpdk.version).unwrap_or_else(|| {
         fail(&format!(
-            "found libdpdk {} but this crate needs DPDK {REQUIRED_SERIES}.x (Debian 12's LTS). \
-             Install it with: apt-get install {DEBIAN_PACKAGES}",
-            dpdk.version
-        ));
+            "found libdpdk {} (pkg-config --modversion libdpdk), but this crate supports only \
+             DPDK {}.x (the LTS releases of Debian 12, Ubuntu 24.04 and Debian 13). \
+             Install one of them (Debian: apt-get install {DEBIAN_PACKAGES}), or point \
+             PKG_CONFIG_PATH at one.",
+            dpdk.version,
+            SUPPORTED_SERIES.join(".x, ")
+        ))
+    });
+    println!("cargo:rustc-cfg=dpdk_series=\"{series}\"");
+    if series == "24.11" {
+        println!("cargo:rustc-cfg=dpdk_mbuf_unions");
+        println!("cargo:rustc-cfg=dpdk_eth_link_union");
+    }
+    println!("cargo:series={series}");
+    println!("cargo:version={}", dpdk.version);
+
+    // The headers that define the layouts and the version: a DPDK upgrade in place (same .pc
+    // path, new contents) must rebuild too.
+    if let Some(pc_dir) = pkg_config_output(&["--variable=pcfiledir", "libdpdk"]) {
+        println!("cargo:rerun-if-changed={pc_dir}/libdpdk.pc");
+    }
+    for dir in &dpdk.include_paths {
+        for header in ["rte_build_config.h", "rte_version.h", "rte_mbuf_core.h"] {
+            let path = dir.join(header);
+            if path.exists() {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+        }
     }
 
     // The cflags carry `-include rte_config.h` and `-march=corei7`; without them the inline
@@ -75,12 +131,33 @@ fn main() {
         .unwrap_or_else(|e| fail(&format!("cannot write bindings: {e}")));
 }
 
+/// `22.11.11` -> `22.11`, if that series is supported.
+fn series_of(version: &str) -> Option<&'static str> {
+    let mut parts = version.trim().split('.');
+    let (major, minor) = (parts.next()?, parts.next()?);
+    SUPPORTED_SERIES
+        .iter()
+        .copied()
+        .find(|s| *s == format!("{major}.{minor}"))
+}
+
+fn pkg_config() -> Command {
+    Command::new(env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into()))
+}
+
+fn pkg_config_output(args: &[&str]) -> Option<String> {
+    let output = pkg_config().args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+}
+
 fn pkg_config_cflags() -> Vec<String> {
-    let output =
-        std::process::Command::new(env::var("PKG_CONFIG").unwrap_or_else(|_| "pkg-config".into()))
-            .args(["--cflags", "libdpdk"])
-            .output()
-            .unwrap_or_else(|e| fail(&format!("cannot run pkg-config: {e}")));
+    let output = pkg_config()
+        .args(["--cflags", "libdpdk"])
+        .output()
+        .unwrap_or_else(|e| fail(&format!("cannot run pkg-config: {e}")));
     if !output.status.success() {
         fail(&format!(
             "pkg-config --cflags libdpdk failed: {}",

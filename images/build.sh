@@ -4,36 +4,41 @@
 # One script for three places, so CI proves what the image build does even without a container
 # engine:
 #   - CI, on the host (`make validate-image`, part of `make validate` and `make test`): `all`
+#   - CI, in the Debian 13 root of `make test-dpdk24`: `check` of the DPDK 24.11 variant
 #   - images/Containerfile, builder stage: `all --install /out`
 #   - images/Containerfile, runtime stage: `runtime-check /usr/bin/dpdk-app`
+#
+# Two image variants, named after their Debian release (images/Containerfile's DEBIAN_RELEASE):
+#   trixie    Debian 13, DPDK 24.11 (the default image)   images/runtime-packages.trixie.txt
+#   bookworm  Debian 12, DPDK 22.11                        images/runtime-packages.bookworm.txt
+# The variant checked is the release of the machine this runs on (/etc/os-release), because the
+# packages are checked against its dpkg database; IMAGE_VARIANT overrides it.
 #
 # Usage:
 #   images/build.sh [all] [--install DIR]  release build, then `check`; --install copies the
 #                                          binary (debug info stripped) to DIR/usr/bin/dpdk-app
 #   images/build.sh binary                 cargo build --release --locked -p dpdk-app
-#   images/build.sh check [BINARY]         check images/runtime-packages.txt (default BINARY:
+#   images/build.sh check [BINARY]         check images/runtime-packages.<variant>.txt (default BINARY:
 #                                          <target dir>/release/dpdk-app), see check() below
 #   images/build.sh runtime-check BINARY   in the runtime image: the packages are installed,
-#                                          DPDK is 22.11, every library and PMD resolves
+#                                          DPDK is the variant's, every library and PMD resolves
 #   images/build.sh packages               print the package list exactly as the image installs it
 #
 # Needs: cargo (binary/all), dpkg, ldd, readelf (binutils; check/all). RUNTIME_PACKAGES and
-# CONTAINERFILE override the paths of images/runtime-packages.txt and images/Containerfile.
+# CONTAINERFILE override the paths of images/runtime-packages.<variant>.txt and images/Containerfile.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
-RUNTIME_PACKAGES=${RUNTIME_PACKAGES:-$here/runtime-packages.txt}
 CONTAINERFILE=${CONTAINERFILE:-$here/Containerfile}
 IGNOREFILE=${IGNOREFILE:-$here/Containerfile.dockerignore}
 CARGO=${CARGO:-cargo}
 PACKAGE=dpdk-app
 
 # The poll-mode drivers dpdk-app relies on (librte_<name>.so in DPDK's PMD directory); each must
-# be shipped by a package listed in runtime-packages.txt.
+# be shipped by a package listed in runtime-packages.<variant>.txt.
 REQUIRED_PMDS=(bus_pci bus_vdev mempool_ring net_virtio net_vhost net_memif net_ring net_null net_pcap)
-DPDK_SERIES=22.11
-# The same expression images/Containerfile applies to runtime-packages.txt.
+# The same expression images/Containerfile applies to runtime-packages.<variant>.txt.
 PACKAGE_FILTER=(sed -e 's/#.*//' -e '/^[[:space:]]*$/d')
 
 errors=0
@@ -41,6 +46,16 @@ log() { printf 'build.sh: %s\n' "$*" >&2; }
 fail() { printf 'build.sh: ERROR: %s\n' "$*" >&2; errors=$((errors + 1)); }
 die() { printf 'build.sh: ERROR: %s\n' "$*" >&2; exit 1; }
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found in PATH; $2"; }
+
+# The variant: the Debian release, which decides the DPDK series and the package names.
+os_codename() { (. /etc/os-release 2>/dev/null && printf '%s\n' "${VERSION_CODENAME:-unknown}") || echo unknown; }
+VARIANT=${IMAGE_VARIANT:-$(os_codename)}
+case $VARIANT in
+  bookworm) DPDK_SERIES=22.11 ;;
+  trixie) DPDK_SERIES=24.11 ;;
+  *) die "image variant '$VARIANT' (the Debian release here, or IMAGE_VARIANT) is not one of: bookworm (DPDK 22.11), trixie (DPDK 24.11)" ;;
+esac
+RUNTIME_PACKAGES=${RUNTIME_PACKAGES:-$here/runtime-packages.$VARIANT.txt}
 
 packages() {
   [ -f "$RUNTIME_PACKAGES" ] || die "$RUNTIME_PACKAGES does not exist"
@@ -166,8 +181,9 @@ in_set() { # NAME SETNAME
 
 # --- checks -------------------------------------------------------------------------------------
 
-# The Containerfile must install exactly runtime-packages.txt in its runtime stage, with the same
-# filter as this script, and build with this script.
+# The Containerfile must install exactly runtime-packages.<DEBIAN_RELEASE>.txt in its runtime
+# stage, with the same filter as this script, and build with this script; both variants' lists
+# must exist.
 check_containerfile() {
   [ -f "$CONTAINERFILE" ] || { fail "$CONTAINERFILE does not exist"; return; }
   local runtime builder filter
@@ -175,19 +191,25 @@ check_containerfile() {
   builder=$(awk 'toupper($1) == "FROM" { stage = tolower($0) ~ / as builder *$/ } stage' "$CONTAINERFILE")
   [ -n "$runtime" ] || fail "$CONTAINERFILE: no 'FROM ... AS runtime' stage"
   [ -n "$builder" ] || fail "$CONTAINERFILE: no 'FROM ... AS builder' stage"
-  filter="sed -e 's/#.*//' -e '/^[[:space:]]*\$/d' /tmp/runtime-packages.txt"
-  grep -qF "source=images/runtime-packages.txt,target=/tmp/runtime-packages.txt" <<<"$runtime" ||
-    fail "$CONTAINERFILE: runtime stage does not bind-mount images/runtime-packages.txt at /tmp/runtime-packages.txt"
+  filter="sed -e 's/#.*//' -e '/^[[:space:]]*\$/d' /tmp/images/runtime-packages.\${DEBIAN_RELEASE}.txt"
+  grep -qF 'source=images,target=/tmp/images' <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage does not bind-mount images/ at /tmp/images"
+  grep -qE '^ARG DEBIAN_RELEASE=trixie$' "$CONTAINERFILE" ||
+    fail "$CONTAINERFILE: the default variant must be 'ARG DEBIAN_RELEASE=trixie' (Debian 13, DPDK 24.11)"
+  local v
+  for v in bookworm trixie; do
+    [ -f "$here/runtime-packages.$v.txt" ] || fail "$here/runtime-packages.$v.txt (image variant $v) does not exist"
+  done
   grep -qF "$filter" <<<"$runtime" ||
     fail "$CONTAINERFILE: runtime stage does not install the packages with: $filter | xargs ..."
   local installs
   installs=$(grep -c 'apt-get install' <<<"$runtime" || true)
   [ "$installs" -eq 1 ] ||
-    fail "$CONTAINERFILE: runtime stage has $installs 'apt-get install' commands; it must have exactly one, fed by runtime-packages.txt, so the list checked here is the list installed there"
+    fail "$CONTAINERFILE: runtime stage has $installs 'apt-get install' commands; it must have exactly one, fed by runtime-packages.<variant>.txt, so the list checked here is the list installed there"
   grep -qE 'images/build\.sh (all|"\$@"|.*--install)' <<<"$builder" ||
     fail "$CONTAINERFILE: builder stage does not build with images/build.sh all (the script CI runs)"
-  grep -qE 'build\.sh runtime-check' <<<"$runtime" ||
-    fail "$CONTAINERFILE: runtime stage does not run build.sh runtime-check"
+  grep -qE 'IMAGE_VARIANT=\$\{DEBIAN_RELEASE\} bash /tmp/images/build\.sh runtime-check' <<<"$runtime" ||
+    fail "$CONTAINERFILE: runtime stage does not run IMAGE_VARIANT=\${DEBIAN_RELEASE} bash /tmp/images/build.sh runtime-check"
   grep -qE '^ENTRYPOINT \["/usr/bin/dpdk-app"\]' <<<"$runtime" ||
     fail "$CONTAINERFILE: runtime stage must end with ENTRYPOINT [\"/usr/bin/dpdk-app\"]"
 }
@@ -321,7 +343,7 @@ check() {
       log "note: $pkg is listed but dpdk-app does not link it yet and it ships no required PMD (kept for the DPDK layer being written; drop it if that stays so)"
   done
   [ "$errors" -eq 0 ] || die "$errors error(s): the runtime image would not run dpdk-app"
-  log "ok: ${#listed[@]} runtime packages cover dpdk-app and ${#REQUIRED_PMDS[@]} PMDs"
+  log "ok ($VARIANT, DPDK $DPDK_SERIES): ${#listed[@]} runtime packages cover dpdk-app and ${#REQUIRED_PMDS[@]} PMDs"
 }
 
 # Inside the runtime image (no readelf, no dpkg -S needed): what EAL will do at start works.
@@ -331,7 +353,7 @@ runtime_check() {
   mapfile -t listed < <(packages)
   for pkg in "${listed[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-      fail "$pkg (from runtime-packages.txt) is not installed in the image"
+      fail "$pkg (from $(basename "$RUNTIME_PACKAGES")) is not installed in the image"
   done
   check_dpdk_version "${listed[@]}"
   dir=$(pmd_dir)
@@ -346,7 +368,7 @@ runtime_check() {
     done < <(ldd "$file" 2>&1 | grep -E 'not found|not a dynamic' || true)
   done
   [ "$errors" -eq 0 ] || die "$errors error(s) in the runtime image"
-  log "ok: runtime image has ${#listed[@]} packages, DPDK $DPDK_SERIES, all libraries and PMDs resolve"
+  log "ok: runtime image ($VARIANT) has ${#listed[@]} packages, DPDK $DPDK_SERIES, all libraries and PMDs resolve"
 }
 
 install_binary() { # DIR

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install what a fresh Debian 12 machine needs to build, test and benchmark this workspace.
+# Install what a fresh Debian 12 (DPDK 22.11) or Debian 13 (DPDK 24.11) machine needs to build,
+# test and benchmark this workspace, and to make the Debian 13 root of `make test-dpdk24`
+# (scripts/dpdk24-root.sh) on a Debian 12 host.
 #
 # Idempotent: packages already present are skipped by apt, hugepages already reserved are kept.
 # Hugepages are optional; everything also works with `--no-huge`. Set NO_HUGEPAGES=1 to skip them,
@@ -7,10 +9,12 @@
 set -euo pipefail
 
 PACKAGES=(
-  # DPDK 22.11 LTS: headers + pkg-config file, runtime libraries and PMDs, the C example
-  # sources (l2fwd, l3fwd; dpdk-doc) and dpdk-testpmd (dpdk-dev), which our tests and
-  # benchmarks use as peers and references.
-  libdpdk-dev dpdk dpdk-doc dpdk-dev
+  # DPDK (22.11 LTS on Debian 12, 24.11 LTS on Debian 13): headers + pkg-config file, runtime
+  # libraries, the C example sources (l2fwd, l3fwd; dpdk-doc) and dpdk-testpmd (dpdk-dev),
+  # which our tests and benchmarks use as peers and references, and every PMD (net_vhost,
+  # net_virtio, net_null, net_pcap, net_ring, net_memif: librte-meta-allpmds; on Debian 13 only
+  # the dpdk package's Recommends would bring them, which this script does not install).
+  libdpdk-dev dpdk dpdk-doc dpdk-dev librte-meta-allpmds
   # dpdk-sys build: pkg-config finds libdpdk, bindgen needs libclang.
   pkg-config clang libclang-dev
   # Building the C reference examples with `make` against the installed libdpdk.
@@ -23,6 +27,9 @@ PACKAGES=(
   stress-ng
   # Lint for the shell scripts (make test-scripts: scripts/*.sh and scripts/tests/).
   shellcheck
+  # make test-dpdk24: the Debian 13 root with DPDK 24.11 (scripts/dpdk24-root.sh; as root, so
+  # neither uidmap nor arch-test is needed).
+  mmdebstrap debian-archive-keyring
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -49,10 +56,12 @@ else
   log "all packages present"
 fi
 
+# The series dpdk-sys supports (dpdk-sys/build.rs, SUPPORTED_SERIES); CI tests 22.11 on the
+# host and 24.11 in the Debian 13 root.
 version=$(pkg-config --modversion libdpdk)
 case "$version" in
-  22.11.*) log "libdpdk $version" ;;
-  *) log "libdpdk $version found, but this workspace is written for 22.11.x"; exit 1 ;;
+  22.11.* | 23.11.* | 24.11.*) log "libdpdk $version" ;;
+  *) log "libdpdk $version found, but this workspace supports DPDK 22.11.x, 23.11.x and 24.11.x"; exit 1 ;;
 esac
 
 # Hugepages: reserve and mount when we are root and the kernel lets us. Failure is not fatal.

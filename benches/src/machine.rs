@@ -13,7 +13,12 @@ pub struct Machine {
     pub cpu: String,
     pub cores: usize,
     pub kernel: String,
+    /// The installed DPDK both sides ran on (`pkg-config --modversion libdpdk`: dpdk-app's build,
+    /// the C references' build and `dpdk-testpmd`), e.g. `22.11.11` on Debian 12 or `24.11.8` in
+    /// the Debian 13 root of `make test-dpdk24`.
     pub dpdk: String,
+    /// The distribution (`PRETTY_NAME` of /etc/os-release), which says whose DPDK build it was.
+    pub os: String,
     /// `hugepages (2 MiB)` or `--no-huge (4 KiB pages)`.
     pub memory: String,
 }
@@ -46,6 +51,14 @@ impl Machine {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
             .unwrap_or_else(|| "unknown".into());
+        let os = fs::read_to_string("/etc/os-release")
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix("PRETTY_NAME="))
+                    .map(|v| v.trim_matches('"').to_owned())
+            })
+            .unwrap_or_else(|| "unknown OS".into());
         let memory = match memory {
             MemoryMode::Huge => "hugepages (2 MiB)",
             MemoryMode::NoHuge => "--no-huge (4 KiB pages)",
@@ -55,6 +68,7 @@ impl Machine {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             kernel,
             dpdk,
+            os,
             memory: memory.into(),
         }
     }
@@ -64,8 +78,8 @@ impl fmt::Display for Machine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}, {} cores, Linux {}, DPDK {}, {}",
-            self.cpu, self.cores, self.kernel, self.dpdk, self.memory
+            "{}, {} cores, Linux {}, DPDK {} ({}), {}",
+            self.cpu, self.cores, self.kernel, self.dpdk, self.os, self.memory
         )
     }
 }

@@ -235,6 +235,7 @@ mod tests {
                 cores: 2,
                 kernel: "6.1".into(),
                 dpdk: "22.11.11".into(),
+                os: "Debian GNU/Linux 12 (bookworm)".into(),
                 memory: "--no-huge (4 KiB pages)".into(),
             },
             quick: false,
@@ -253,7 +254,9 @@ mod tests {
         let table = report.table();
         assert!(table.contains("l3fwd-em"), "{table}");
         assert!(table.contains("10.00") && table.contains("11.00") && table.contains("1.10"));
-        assert!(table.contains("Test CPU, 2 cores, Linux 6.1, DPDK 22.11.11"));
+        assert!(table.contains(
+            "Test CPU, 2 cores, Linux 6.1, DPDK 22.11.11 (Debian GNU/Linux 12 (bookworm))"
+        ));
         let md = report.markdown();
         assert!(
             md.contains("| l3fwd-em | C l3fwd | 10.00 | 11.00 | 1.10* | 1 |"),
@@ -262,5 +265,6 @@ mod tests {
         let json = serde_json::to_value(&report).unwrap();
         assert_eq!(json["rows"][0]["ours_mpps"], 11.0);
         assert_eq!(json["machine"]["cores"], 2);
+        assert_eq!(json["machine"]["dpdk"], "22.11.11");
     }
 }

@@ -161,9 +161,11 @@ impl Lpm6 {
     /// Adds (or replaces) a route.
     pub fn add(&mut self, prefix: Ipv6Addr, depth: u8, next_hop: u32) -> Result<(), LpmError> {
         let octets = prefix.octets();
-        // SAFETY: valid table, exclusive access; `octets` is 16 readable bytes.
-        let ret =
-            unsafe { dpdk_sys::rte_lpm6_add(self.raw.as_ptr(), octets.as_ptr(), depth, next_hop) };
+        // 22.11 takes `const uint8_t *ip`, 24.11 `const struct rte_ipv6_addr *` (`uint8_t a[16]`,
+        // align 1): the same 16 bytes either way.
+        let ip = octets.as_ptr().cast();
+        // SAFETY: valid table, exclusive access; `ip` points to 16 readable bytes.
+        let ret = unsafe { dpdk_sys::rte_lpm6_add(self.raw.as_ptr(), ip, depth, next_hop) };
         if ret < 0 {
             return Err(LpmError::Add {
                 name: self.name.clone(),
@@ -178,8 +180,10 @@ impl Lpm6 {
     #[inline]
     pub fn lookup(&self, addr: &[u8; 16]) -> Option<u32> {
         let mut hop = 0u32;
-        // SAFETY: valid table (read-only, thread-safe lookups), 16-byte address, writable hop.
-        let ret = unsafe { dpdk_sys::rte_lpm6_lookup(self.raw.as_ptr(), addr.as_ptr(), &mut hop) };
+        // SAFETY: valid table (read-only, thread-safe lookups), 16-byte address (as in `add`),
+        // writable hop.
+        let ret =
+            unsafe { dpdk_sys::rte_lpm6_lookup(self.raw.as_ptr(), addr.as_ptr().cast(), &mut hop) };
         (ret == 0).then_some(hop)
     }
 }

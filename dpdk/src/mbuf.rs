@@ -68,7 +68,7 @@ impl Mbuf {
     /// Total packet length over all segments (`pkt_len`).
     #[inline]
     pub fn len(&self) -> usize {
-        self.raw().pkt_len as usize
+        self.raw().pkt_len() as usize
     }
 
     /// Whether the packet holds no data.
@@ -80,20 +80,19 @@ impl Mbuf {
     /// Number of segments.
     #[inline]
     pub fn segment_count(&self) -> u16 {
-        self.raw().nb_segs
+        self.raw().nb_segs()
     }
 
     /// Input port recorded by the PMD on receive.
     #[inline]
     pub fn port(&self) -> u16 {
-        self.raw().port
+        self.raw().port()
     }
 
     /// The PMD's packet type classification (`RTE_PTYPE_*`), 0 when the PMD does not parse.
     #[inline]
     pub fn packet_type(&self) -> u32 {
-        // SAFETY: reading a plain u32 member of a union whose every bit pattern is valid.
-        unsafe { self.raw().__bindgen_anon_1.packet_type }
+        self.raw().packet_type()
     }
 
     /// Offload flags (`RTE_MBUF_F_*`).
@@ -105,7 +104,7 @@ impl Mbuf {
     /// Free bytes in front of the data in the first segment.
     #[inline]
     pub fn headroom(&self) -> usize {
-        self.raw().data_off as usize
+        self.raw().data_off() as usize
     }
 
     /// Free bytes after the data in the last segment.
@@ -113,7 +112,7 @@ impl Mbuf {
         let last = self.last_segment();
         // SAFETY: `last` is a valid segment of our chain.
         let m = unsafe { last.as_ref() };
-        m.buf_len as usize - m.data_off as usize - m.data_len as usize
+        m.buf_len() as usize - m.data_off() as usize - m.data_len() as usize
     }
 
     /// The data of the first segment.
@@ -124,8 +123,8 @@ impl Mbuf {
         // buffer (mbuf invariant); borrowed from &self, so no mutable alias exists.
         unsafe {
             std::slice::from_raw_parts(
-                (m.buf_addr as *const u8).add(m.data_off as usize),
-                m.data_len as usize,
+                (m.buf_addr as *const u8).add(m.data_off() as usize),
+                m.data_len() as usize,
             )
         }
     }
@@ -138,8 +137,8 @@ impl Mbuf {
         // (refcnt 1: we never create indirect or cloned mbufs).
         unsafe {
             std::slice::from_raw_parts_mut(
-                (m.buf_addr as *mut u8).add(m.data_off as usize),
-                m.data_len as usize,
+                (m.buf_addr as *mut u8).add(m.data_off() as usize),
+                m.data_len() as usize,
             )
         }
     }
@@ -155,8 +154,8 @@ impl Mbuf {
             // SAFETY: as in `data`, for this segment.
             Some(unsafe {
                 std::slice::from_raw_parts(
-                    (m.buf_addr as *const u8).add(m.data_off as usize),
-                    m.data_len as usize,
+                    (m.buf_addr as *const u8).add(m.data_off() as usize),
+                    m.data_len() as usize,
                 )
             })
         })
@@ -190,14 +189,14 @@ impl Mbuf {
             // SAFETY: `last` is a valid segment we own exclusively (&mut self); this reference
             // ends before the head is borrowed again below (the two may be the same mbuf).
             let m = unsafe { last.as_mut() };
-            let start = m.data_off as usize + m.data_len as usize;
-            if len > m.buf_len as usize - start {
+            let start = m.data_off() as usize + m.data_len() as usize;
+            if len > m.buf_len() as usize - start {
                 return None;
             }
-            m.data_len += len as u16; // fits: start + len <= buf_len <= u16::MAX
+            *m.data_len_mut() += len as u16; // fits: start + len <= buf_len <= u16::MAX
             (m.buf_addr as *mut u8, start)
         };
-        self.raw_mut().pkt_len += len as u32;
+        *self.raw_mut().pkt_len_mut() += len as u32;
         // SAFETY: [start, start+len) lies within the segment buffer (checked against buf_len)
         // and is exclusively ours for the lifetime of &mut self.
         Some(unsafe { std::slice::from_raw_parts_mut(buf.add(start), len) })
@@ -210,21 +209,21 @@ impl Mbuf {
             return None;
         }
         let m = self.raw_mut();
-        m.data_off -= len as u16;
-        m.data_len += len as u16;
-        m.pkt_len += len as u32;
+        *m.data_off_mut() -= len as u16;
+        *m.data_len_mut() += len as u16;
+        *m.pkt_len_mut() += len as u32;
         Some(&mut self.data_mut()[..len])
     }
 
     /// Removes `len` bytes from the front of the first segment. `None` if it holds fewer.
     pub fn adj(&mut self, len: usize) -> Option<()> {
         let m = self.raw_mut();
-        if len > m.data_len as usize {
+        if len > m.data_len() as usize {
             return None;
         }
-        m.data_off += len as u16;
-        m.data_len -= len as u16;
-        m.pkt_len -= len as u32;
+        *m.data_off_mut() += len as u16;
+        *m.data_len_mut() -= len as u16;
+        *m.pkt_len_mut() -= len as u32;
         Some(())
     }
 
@@ -235,12 +234,12 @@ impl Mbuf {
             // SAFETY: valid segment we own exclusively; the reference ends before the head is
             // borrowed again (they may be the same mbuf).
             let m = unsafe { last.as_mut() };
-            if len > m.data_len as usize {
+            if len > m.data_len() as usize {
                 return None;
             }
-            m.data_len -= len as u16;
+            *m.data_len_mut() -= len as u16;
         }
-        self.raw_mut().pkt_len -= len as u32;
+        *self.raw_mut().pkt_len_mut() -= len as u32;
         Some(())
     }
 

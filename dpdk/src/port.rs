@@ -420,7 +420,7 @@ impl Port {
         }
         Ok(Link {
             up: link.link_status() != 0,
-            speed_mbps: link.link_speed,
+            speed_mbps: link.link_speed(),
             full_duplex: link.link_duplex() != 0,
             autoneg: link.link_autoneg() != 0,
         })

@@ -527,6 +527,56 @@ pub fn two_cpus() -> (usize, usize) {
     (0, 1 % n)
 }
 
+/// A DPDK release, e.g. 24.11.8 (year, month, patch level).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DpdkVersion {
+    pub year: u32,
+    pub month: u32,
+    pub patch: u32,
+}
+
+impl DpdkVersion {
+    /// The installed DPDK (`pkg-config --modversion libdpdk`): the one `dpdk-app` was built
+    /// against and whose C programs (`dpdk-testpmd`, the examples) the tests run as peers. The
+    /// tests know the few places where the C programs of another release behave differently
+    /// from 22.11's (docs/dpdk-versions.md); this tells them which release they face.
+    ///
+    /// Panics if pkg-config cannot say.
+    pub fn installed() -> Self {
+        static INSTALLED: std::sync::OnceLock<DpdkVersion> = std::sync::OnceLock::new();
+        *INSTALLED.get_or_init(|| {
+            let out = Command::new("pkg-config")
+                .args(["--modversion", "libdpdk"])
+                .output()
+                .expect("cannot run pkg-config");
+            let text = String::from_utf8_lossy(&out.stdout);
+            Self::parse(text.trim())
+                .unwrap_or_else(|| panic!("pkg-config --modversion libdpdk: unexpected {text:?}"))
+        })
+    }
+
+    /// Parses `22.11.11` or `24.11`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split('.').map(|p| p.parse::<u32>().ok());
+        Some(DpdkVersion {
+            year: parts.next()??,
+            month: parts.next()??,
+            patch: parts.next().unwrap_or(Some(0))?,
+        })
+    }
+
+    /// Whether this is release `year.month` or later.
+    pub fn at_least(self, year: u32, month: u32) -> bool {
+        (self.year, self.month) >= (year, month)
+    }
+}
+
+impl std::fmt::Display for DpdkVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:02}.{}", self.year, self.month, self.patch)
+    }
+}
+
 /// Packet counts of one port in testpmd's final "Forward statistics for port N" block.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ForwardStats {
@@ -595,6 +645,18 @@ mod tests {
         assert_eq!(last_nic_tx(&out, 0), Some(3));
         assert_eq!(last_nic_rx(&out, 1), Some(0));
         assert_eq!(last_nic_rx(&out, 2), None);
+    }
+
+    #[test]
+    fn dpdk_versions_parse_and_compare() {
+        let v = DpdkVersion::parse("24.11.8").unwrap();
+        assert_eq!((v.year, v.month, v.patch), (24, 11, 8));
+        assert_eq!(v.to_string(), "24.11.8");
+        assert!(v.at_least(23, 7) && v.at_least(24, 11) && !v.at_least(25, 3));
+        assert!(!DpdkVersion::parse("22.11.11").unwrap().at_least(23, 7));
+        assert_eq!(DpdkVersion::parse("23.11").unwrap().patch, 0);
+        assert_eq!(DpdkVersion::parse("x"), None);
+        assert!(DpdkVersion::installed().at_least(22, 11));
     }
 
     #[test]
