@@ -20,7 +20,7 @@ lint: ## rustfmt and clippy, warnings are errors
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 
-test: lint validate ## lint, unit, integration (real DPDK) and manifest tests
+test: lint validate test-scripts ## lint, unit, integration (real DPDK), manifest and script tests
 	$(CARGO) test --workspace --locked
 
 test-loaded: ## the DPDK integration tests again, with one stress-ng CPU hog per core beside them

@@ -151,6 +151,8 @@ inside() {
     [ -z "${!var+x}" ] || env+=("$var=${!var}")
   done
   local status=0
+  # The single quotes are meant: $1 and $@ are the inner shell's arguments.
+  # shellcheck disable=SC2016
   chroot "$ROOT" /usr/bin/env -i "${env[@]}" /bin/bash -c 'cd "$1" && shift && "$@"' \
     dpdk24-root "$PWD" "$@" || status=$?
   return "$status"

@@ -52,7 +52,9 @@ while [ $# -gt 0 ]; do
       engine=$2; shift 2 ;;
     --engine=*) engine=${1#*=}; shift ;;
     --kind)
-      [ $# -ge 2 ] && [ "${2#-}" = "$2" ] || usage_error "--kind needs the name of a kind cluster (kind get clusters)"
+      if [ $# -lt 2 ] || [ "${2#-}" != "$2" ]; then
+        usage_error "--kind needs the name of a kind cluster (kind get clusters)"
+      fi
       kind_cluster=$2; shift 2 ;;
     --kind=*) kind_cluster=${1#*=}; [ -n "$kind_cluster" ] || usage_error "--kind= needs a cluster name"; shift ;;
     --) shift; positional+=("$@"); break ;;
