@@ -9,6 +9,39 @@ use std::time::Duration;
 use crate::getopt::{HasArg, Opt};
 use crate::stats::StatsFormat;
 
+/// The longest `--duration` and `--stats-period` every app accepts, in seconds: a year. Longer
+/// runs are stopped by a signal; the bound keeps every deadline computed from them
+/// (`Instant + Duration`) far from overflowing, whatever a pod's `*_EXTRA_ARGS` say.
+pub const MAX_SECONDS: u64 = 366 * 24 * 3600;
+
+/// Parses `--duration`: a positive number of seconds (fractions allowed), at most
+/// [`MAX_SECONDS`].
+pub fn parse_duration(option: &str, v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= MAX_SECONDS as f64)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            format!(
+                "invalid --{option} {v:?}: expected a number of seconds above 0 and at most \
+                 {MAX_SECONDS}"
+            )
+        })
+}
+
+/// Parses a statistics period: whole seconds from 0 (off) to [`MAX_SECONDS`].
+pub fn parse_period(option: &str, v: &str) -> Result<Option<Duration>, String> {
+    v.parse::<u64>()
+        .ok()
+        .filter(|s| *s <= MAX_SECONDS)
+        .map(|s| (s > 0).then(|| Duration::from_secs(s)))
+        .ok_or_else(|| {
+            format!(
+                "invalid --{option} {v:?}: expected whole seconds from 0 (off) to {MAX_SECONDS}"
+            )
+        })
+}
+
 /// `--duration`, `--stats-format`, `--stats-file`, `--idle-sleep-us`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOptions {
@@ -72,8 +105,8 @@ impl RunOptions {
 
     /// Help text lines for these options, for each app's `--help`.
     pub const HELP: &'static str = "\
-  --duration SECS        stop after SECS seconds (fractions allowed), print the final
-                         statistics and exit 0 [not in the C app]
+  --duration SECS        stop after SECS seconds (fractions allowed, at most 31622400, a
+                         year), print the final statistics and exit 0 [not in the C app]
   --stats-format FMT     periodic statistics as `text` (the C app's blocks, default) or
                          `json` (one object per period on stdout) [not in the C app]
   --stats-file PATH      write the final summary as JSON to PATH [not in the C app]
@@ -85,17 +118,7 @@ impl RunOptions {
     pub fn accept(&mut self, name: &str, value: Option<&str>) -> Result<bool, String> {
         let value = || value.ok_or_else(|| format!("--{name} requires a value"));
         match name {
-            "duration" => {
-                let v = value()?;
-                let secs: f64 = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| {
-                        format!("invalid --duration {v:?}: expected a positive number of seconds")
-                    })?;
-                self.duration = Some(Duration::from_secs_f64(secs));
-            }
+            "duration" => self.duration = Some(parse_duration(name, value()?)?),
             "stats-format" => self.stats_format = value()?.parse()?,
             "stats-file" => {
                 let v = value()?;
@@ -116,6 +139,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn help_states_the_bound() {
+        assert!(RunOptions::HELP.contains(&MAX_SECONDS.to_string()));
+    }
+
+    #[test]
+    fn periods_are_bounded_whole_seconds() {
+        assert_eq!(parse_period("stats-period", "0"), Ok(None));
+        assert_eq!(
+            parse_period("stats-period", "2"),
+            Ok(Some(Duration::from_secs(2)))
+        );
+        for bad in ["-1", "1.5", "31622401", "18446744073709551615", "x"] {
+            let e = parse_period("stats-period", bad).unwrap_err();
+            assert!(e.contains(bad) && e.contains("--stats-period"), "{e}");
+        }
+    }
+
+    #[test]
     fn accepts_and_validates() {
         let mut o = RunOptions::default();
         assert_eq!(o.accept("duration", Some("2.5")), Ok(true));
@@ -128,9 +169,11 @@ mod tests {
         assert_eq!(o.accept("idle-sleep-us", Some("0")), Ok(true));
         assert_eq!(o.idle_sleep, IdleSleep(None));
         assert_eq!(o.accept("burst", Some("32")), Ok(false));
-        for bad in ["0", "-1", "abc", "inf"] {
+        for bad in ["0", "-1", "abc", "inf", "NaN", "1e20", "1e19", "31622400.5"] {
             assert!(o.accept("duration", Some(bad)).unwrap_err().contains(bad));
         }
+        assert_eq!(o.accept("duration", Some("31622400")), Ok(true));
+        assert_eq!(o.duration, Some(Duration::from_secs(MAX_SECONDS)));
         assert!(o.accept("stats-format", Some("csv")).is_err());
         for bad in ["-1", "1e3", "10000001"] {
             assert!(o

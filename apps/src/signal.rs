@@ -28,7 +28,13 @@ impl Stop {
 
     /// Sleeps up to `d`, waking early when the flag is set. Returns whether it is set.
     pub fn sleep(&self, d: Duration) -> bool {
-        let end = Instant::now() + d;
+        // A deadline beyond what the clock can hold is no deadline.
+        let Some(end) = Instant::now().checked_add(d) else {
+            while !self.is_set() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            return true;
+        };
         while !self.is_set() {
             let now = Instant::now();
             if now >= end {

@@ -88,7 +88,7 @@ phases, paced and max-rate; writes report.json and report.html.
 ";
 
 impl Options {
-    const TABLE: [Opt; 7] = [
+    pub const TABLE: [Opt; 7] = [
         Opt::long("duration", HasArg::Required),
         Opt::long("rate", HasArg::Required),
         Opt::long("frame-size", HasArg::Required),

@@ -53,7 +53,7 @@ pub enum OptionsError {
     Run(String),
 }
 
-const TABLE: &[Opt] = &[
+pub const TABLE: &[Opt] = &[
     Opt::short('p', "p", HasArg::Required),
     Opt::short('P', "P", HasArg::No),
     Opt::short('q', "q", HasArg::Required),

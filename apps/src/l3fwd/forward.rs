@@ -436,6 +436,33 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Frames off the wire are anything: every packet of a burst gets a destination (an
+        /// enabled port or BAD_PORT), whatever its bytes, length and device packet type, with
+        /// either table, either packet type source and either IPv4 treatment; no panic.
+        #[test]
+        fn arbitrary_frames_get_a_decision_without_panics(
+            frames in proptest::collection::vec(
+                (proptest::collection::vec(proptest::num::u8::ANY, 0..200), proptest::num::u32::ANY),
+                1..=BURST,
+            ),
+            rx in 0u16..2,
+            ipv6 in proptest::bool::ANY,
+            strict in proptest::bool::ANY,
+            software in proptest::bool::ANY,
+        ) {
+            let r = em_router(ipv6, strict);
+            let mut pkts: Vec<OwnedFrame> =
+                frames.into_iter().map(|(b, t)| OwnedFrame(b, t)).collect();
+            let mut dst = [0u16; BURST];
+            let source = if software { Source::Software } else { Source::Device };
+            r.decide(&mut pkts, rx, source, &mut dst);
+            for &d in &dst[..pkts.len()] {
+                proptest::prop_assert!(d == BAD_PORT || d < 2, "{}", d);
+            }
+        }
+    }
+
     /// `finish` with the router's own IPv4 treatment.
     fn fin(r: &Router, frame: &mut [u8], ptype: u32, dst: u16) -> u16 {
         if r.strict {

@@ -11,7 +11,7 @@ use thiserror::Error;
 use super::config::{self, ConfigError, LcoreParam};
 use super::rules::{self, EmRoute, LpmRoute, RuleError};
 use crate::getopt::{self, GetoptError, HasArg, Opt};
-use crate::runopts::RunOptions;
+use crate::runopts::{self, RunOptions};
 use crate::sample_args::{Parsed, PortMask, SampleArgError};
 
 /// C's `RX_DESC_DEFAULT`, `TX_DESC_DEFAULT`.
@@ -106,8 +106,6 @@ pub enum OptionsError {
     EthDest(String),
     #[error("invalid --max-pkt-len {0:?}: expected {MIN_PKT_LEN} to {MAX_PKT_LEN}")]
     MaxPktLen(String),
-    #[error("invalid --stats-period {0:?}: expected a whole number of seconds (0 disables)")]
-    StatsPeriod(String),
     #[error("--{0} is not supported: dpdk-app l3fwd runs in poll mode only")]
     EventMode(&'static str),
     #[error("--alg selects the ACL classifier, which dpdk-app l3fwd does not implement")]
@@ -116,7 +114,7 @@ pub enum OptionsError {
     Run(String),
 }
 
-const TABLE: &[Opt] = &[
+pub const TABLE: &[Opt] = &[
     Opt::short('p', "p", HasArg::Required),
     Opt::short('P', "P", HasArg::No),
     Opt::short('L', "L", HasArg::No),
@@ -186,7 +184,8 @@ same routes, same lookups, same rewrites, same drops.
   --no-numa              accepted for compatibility (one pool serves all lcores)
   --hash-entry-num N     accepted and ignored, as in C 22.11
   --mode=poll            accepted; eventdev mode and its options are not supported
-  --stats-period SECS    print statistics every SECS seconds, 0 to disable (default 10)
+  --stats-period SECS    print statistics every SECS seconds, 0 to disable, at most
+                         31622400 (default 10)
                          [not in the C app]
   --strict-rfc1812       IPv4 by RFC 1812 instead of C's checks: drop packets with a bad
                          header checksum, bad version or lengths, or TTL 0 or 1, update the
@@ -276,10 +275,7 @@ pub fn parse(args: &[String]) -> Result<Parsed<Box<Options>>, OptionsError> {
             "rule_ipv6" => rule_ipv6 = Some(value.into()),
             "alg" => return Err(OptionsError::Alg),
             "stats-period" => {
-                let secs: u64 = value
-                    .parse()
-                    .map_err(|_| OptionsError::StatsPeriod(value.clone()))?;
-                stats_period = (secs > 0).then(|| Duration::from_secs(secs));
+                stats_period = runopts::parse_period(name, &value).map_err(OptionsError::Run)?;
             }
             "strict-rfc1812" => strict_rfc1812 = true,
             "help" => return Ok(Parsed::Help),

@@ -100,11 +100,12 @@ pod interface) that keeps segments apart, as the NIC's switch keeps VLANs apart.
   --segment NAME=PORTS   ports (ethdev ids) forming one segment, e.g. vlan1000=0,2; repeat
                          for each segment; a port belongs to at most one segment
   --burst N              RX burst size (1..512, default 32)
-  --stats-period SECS    print per-port counters every SECS seconds (default 0: off)
+  --stats-period SECS    print per-port counters every SECS seconds, at most 31622400
+                         (default 0: off)
 ";
 
 impl Options {
-    const TABLE: [Opt; 3] = [
+    pub const TABLE: [Opt; 3] = [
         Opt::long("segment", HasArg::Required),
         Opt::long("burst", HasArg::Required),
         Opt::long("stats-period", HasArg::Required),
@@ -130,10 +131,7 @@ impl Options {
                 "segment" => o.segments.push(parse_segment(v).map_err(usage)?),
                 "burst" => o.burst = parse_num(name, v, 1, 512).map_err(usage)? as usize,
                 "stats-period" => {
-                    o.stats_period = Some(Duration::from_secs(
-                        parse_num(name, v, 0, 86_400).map_err(usage)?,
-                    ))
-                    .filter(|d| !d.is_zero())
+                    o.stats_period = crate::runopts::parse_period(name, v).map_err(usage)?
                 }
                 other => {
                     o.run.accept(other, value.as_deref()).map_err(usage)?;

@@ -357,6 +357,17 @@ fn build_single(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now:
         return 0;
     }
     let len = g.template.len();
+    // A frame that does not fit the mbufs (the options rule it out) is not sent at all,
+    // rather than sent empty. All mbufs of a pool have the same room.
+    if cx
+        .batch
+        .as_slice()
+        .first()
+        .is_some_and(|m| m.tailroom() < len)
+    {
+        cx.batch.clear();
+        return 0;
+    }
     for i in 0..usize::from(n) {
         let this = next_packet(cx, g, seq);
         let m = &mut cx.batch.as_mut_slice()[i];
@@ -375,6 +386,12 @@ fn build_chained(cx: &mut Context, g: &mut Generator, n: u16, seq: &mut u32, now
         .alloc_bulk(&mut cx.segments, usize::from(n) * nsegs)
         .is_err()
     {
+        return 0;
+    }
+    // Segments that do not fit the mbufs (the options rule them out) are not sent at all.
+    let room = cx.segments.iter().map(Mbuf::tailroom).min().unwrap_or(0);
+    if g.segments.iter().any(|&len| usize::from(len) > room) {
+        cx.segments.clear();
         return 0;
     }
     for _ in 0..n {

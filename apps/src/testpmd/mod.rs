@@ -14,7 +14,7 @@
 
 mod engine;
 mod monitor;
-mod options;
+pub mod options;
 mod output;
 pub mod pacing;
 pub mod probe;

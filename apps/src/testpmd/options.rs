@@ -233,7 +233,7 @@ const OTHER_ENGINES: &[&str] = &[
 ];
 
 /// Options of ours (testpmd's, then dpdk-app's own).
-const SUPPORTED: &[Opt] = &[
+pub const SUPPORTED: &[Opt] = &[
     Opt::both('h', "help", HasArg::No),
     Opt::both('a', "auto-start", HasArg::No),
     Opt::long("tx-first", HasArg::No),
@@ -360,9 +360,10 @@ testpmd options:
   -a, --auto-start       start forwarding at start-up (always the case: non-interactive)
   --tx-first             send one txonly burst on every stream before forwarding; waits for
                          links like testpmd (disables link-state interrupts)
-  --stats-period N       print the \"Port statistics\" block every N seconds (0: never; then
-                         forwarding stops on Enter) [differs: end of input on stdin does not
-                         stop, so a pod keeps forwarding until a signal or --duration]
+  --stats-period N       print the \"Port statistics\" block every N seconds, at most 31622400
+                         (0: never; then forwarding stops on Enter) [differs: end of input on
+                         stdin does not stop, so a pod keeps forwarding until a signal or
+                         --duration; the bound]
   --forward-mode MODE    io (default), mac, macswap, rxonly, txonly, flowgen, icmpecho
                          [differs: an unknown mode is an error instead of falling back to io;
                          csum, noisy, 5tswap, ieee1588, shared_rxq are not implemented]
@@ -421,7 +422,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
             "help" => return Ok(Parsed::Help),
             "auto-start" => cfg.auto_start = true,
             "tx-first" => cfg.tx_first = true,
-            "stats-period" => cfg.stats_period = number(name, v, 0, u64::MAX)?,
+            "stats-period" => cfg.stats_period = number(name, v, 0, crate::runopts::MAX_SECONDS)?,
             "forward-mode" => {
                 cfg.mode = parse_mode(v)?;
                 cfg.mode_given = true;
@@ -492,6 +493,13 @@ fn check(cfg: &Config) -> Result<(), OptionsError> {
     if total > usize::from(u16::MAX) {
         return Err(OptionsError::Conflict(format!(
             "--txpkts total {total} exceeds 65535"
+        )));
+    }
+    let room = usize::from(cfg.mbuf_size - MBUF_HEADROOM);
+    if cfg.mode == Mode::FlowGen && total > room {
+        return Err(OptionsError::Conflict(format!(
+            "flowgen sends single-segment packets: the --txpkts total of {total} bytes exceeds \
+             the mbuf data size {room} (raise --mbuf-size)"
         )));
     }
     if cfg.mode == Mode::RxOnly && cfg.rxq == 0 {
@@ -719,6 +727,8 @@ mod tests {
         assert!(err("--nb-cores=0").contains("--nb-cores"));
         assert!(err("--rxd=0").contains("--rxd"));
         assert!(err("--txpkts=4000").contains("mbuf data size"));
+        let e = err("--forward-mode=flowgen --txpkts=2000,2000");
+        assert!(e.contains("flowgen") && e.contains("4000"), "{e}");
         assert!(err("--forward-mode=rxonly --rxq=0").contains("cannot use rxonly"));
         assert!(err("--forward-mode=mac --txq=0").contains("cannot use mac"));
         assert!(err("--tx-rate=100").contains("txonly or flowgen"));

@@ -35,6 +35,11 @@ const TSC_MASK: u64 = (1 << 48) - 1;
 pub const WINDOW: u64 = 1024;
 /// Stream ids a receiver tracks per port (ids at or above are counted as unknown).
 pub const MAX_STREAMS: usize = 1024;
+/// Streams one receiving lcore tracks (each has a latency histogram of about 180 KiB); probes
+/// of further streams are counted as unknown. Our generators send one stream per port and TX
+/// queue, far fewer; the cap keeps a sender that cycles stream ids (a hostile or broken peer)
+/// from allocating memory on the fast path without bound.
+pub const MAX_TRACKED_STREAMS: usize = 64;
 
 /// A decoded probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,7 +240,8 @@ pub struct ProbeRx {
     /// `(port << 10 | stream)` -> index in `streams` + 1.
     index: Vec<u32>,
     pub streams: Vec<StreamRx>,
-    /// Probes with a stream id we do not track.
+    /// Probes of a stream we do not track: an id out of range, or beyond
+    /// [`MAX_TRACKED_STREAMS`].
     pub unknown: u64,
 }
 
@@ -311,8 +317,13 @@ impl ProbeRx {
         }
         let key = usize::from(port) * MAX_STREAMS + usize::from(stream);
         Some(match self.index[key] {
+            0 if self.streams.len() >= MAX_TRACKED_STREAMS => {
+                self.unknown += 1;
+                return None;
+            }
             0 => {
-                // A new stream: a control-path event, the only allocation here.
+                // A new stream: a control-path event, the only allocation here (bounded by
+                // MAX_TRACKED_STREAMS).
                 self.streams
                     .push(StreamRx::new(port, stream, self.max_ticks));
                 self.index[key] = self.streams.len() as u32;
@@ -592,6 +603,44 @@ mod tests {
             s.observe(q);
         }
         s.counts
+    }
+
+    #[test]
+    fn a_sender_cycling_stream_ids_gets_a_bounded_number_of_histograms() {
+        let mut rx = ProbeRx::new(7, true, 1_000_000);
+        let frames: Vec<Vec<u8>> = (0..1000u16).map(|id| frame(id, 0, 7, 0)).collect();
+        for port in 0..4 {
+            rx.observe_burst(port, frames.iter().map(Vec::as_slice), 10);
+        }
+        assert_eq!(rx.streams.len(), MAX_TRACKED_STREAMS);
+        assert_eq!(
+            rx.unknown,
+            4000 - MAX_TRACKED_STREAMS as u64,
+            "overflow counted"
+        );
+        // Tracked streams keep counting.
+        rx.observe_burst(0, std::iter::once(frame(0, 1, 7, 0).as_slice()), 10);
+        assert_eq!(rx.streams[0].counts.received, 2);
+    }
+
+    proptest::proptest! {
+        /// Any bytes on the wire: decoding and accounting never panic, and every frame is
+        /// either counted for a stream or as unknown, or is no probe at all.
+        #[test]
+        fn arbitrary_frames_are_accounted_without_panics(
+            frames in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..128), 0..64),
+            probes in proptest::collection::vec((0u16..2048, proptest::num::u32::ANY, proptest::num::u64::ANY), 0..64),
+            port in 0u16..40,
+        ) {
+            let mut rx = ProbeRx::new(7, true, 1_000_000);
+            let mut all: Vec<Vec<u8>> = frames;
+            all.extend(probes.iter().map(|&(id, seq, tsc)| frame(id, seq, 7, tsc)));
+            let decoded = all.iter().filter(|f| decode(f).is_some()).count() as u64;
+            rx.observe_burst(port, all.iter().map(Vec::as_slice), 42);
+            let counted: u64 = rx.streams.iter().map(|s| s.counts.received).sum();
+            proptest::prop_assert_eq!(counted + rx.unknown, decoded);
+            proptest::prop_assert!(rx.streams.len() <= MAX_TRACKED_STREAMS);
+        }
     }
 
     #[test]
