@@ -133,28 +133,29 @@ pub fn unique_prefix(tag: &str) -> String {
 }
 
 /// A scratch directory under /tmp, removed on drop (Unix socket paths must stay short).
+///
+/// Created with `mkdtemp` (a random name, exclusively, mode 0700): the tests run as root, and
+/// a predictable name would let another user plant a symlink where they write and listen.
 #[derive(Debug)]
-pub struct ScratchDir(PathBuf);
+pub struct ScratchDir(tempfile::TempDir);
 
 impl ScratchDir {
     pub fn new(tag: &str) -> Self {
-        let dir = PathBuf::from(format!("/tmp/{}", unique_prefix(tag)));
-        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("rs-{tag}-"))
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir_in("/tmp")
+            .unwrap_or_else(|e| panic!("cannot create a scratch directory in /tmp: {e}"));
         ScratchDir(dir)
     }
 
     pub fn path(&self) -> &Path {
-        &self.0
+        self.0.path()
     }
 
     pub fn join(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
+        self.0.path().join(name)
     }
 }
 
@@ -645,6 +646,19 @@ mod tests {
         assert_eq!(last_nic_tx(&out, 0), Some(3));
         assert_eq!(last_nic_rx(&out, 1), Some(0));
         assert_eq!(last_nic_rx(&out, 2), None);
+    }
+
+    #[test]
+    fn scratch_directories_are_private_and_unpredictable() {
+        use std::os::unix::fs::PermissionsExt;
+        let (a, b) = (ScratchDir::new("t"), ScratchDir::new("t"));
+        assert_ne!(a.path(), b.path());
+        let meta = std::fs::symlink_metadata(a.path()).unwrap();
+        assert!(meta.is_dir());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+        let path = a.path().to_owned();
+        drop(a);
+        assert!(!path.exists());
     }
 
     #[test]

@@ -203,7 +203,8 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
     let binary = std::env::current_exe().map_err(io(Path::new("/proc/self/exe")))?;
     let placement = Placement::for_this_machine();
     // Socket paths must stay short: the pods' files live under /tmp, the logs in the report.
-    let work = std::env::temp_dir().join(format!("dpdk-app-demo-{}", std::process::id()));
+    let work_dir = private_work_dir().map_err(io(&std::env::temp_dir()))?;
+    let work = work_dir.path().to_path_buf();
 
     let mut phases = Vec::new();
     for (name, rate) in [("paced", Some(opts.rate)), ("max-rate", None)] {
@@ -237,7 +238,7 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
         };
         phases.push(phase);
     }
-    let _ = std::fs::remove_dir_all(&work);
+    drop(work_dir);
 
     let report = Report {
         phases,
@@ -390,9 +391,39 @@ fn run_phase(
     .map_err(|e| DemoError::Usage(format!("phase {name}: {e}")))
 }
 
+/// A fresh directory under the temporary directory for the pods' files and the relay's
+/// sockets, removed when dropped: a random name created exclusively with mode 0700
+/// (`mkdtemp`), so that no other user can have placed a file or a symlink where the demo
+/// (often root) writes, changes permissions or listens.
+fn private_work_dir() -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix("dpdk-app-demo-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(std::env::temp_dir())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_work_directory_is_private_and_unpredictable() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        // What another user could plant at a name derived from our pid.
+        let planted = std::env::temp_dir().join(format!("dpdk-app-demo-{}", std::process::id()));
+        let target = tempfile::tempdir().unwrap();
+        let _ = std::fs::remove_file(&planted);
+        std::os::unix::fs::symlink(target.path(), &planted).unwrap();
+        let dir = private_work_dir().unwrap();
+        let _ = std::fs::remove_file(&planted);
+        let meta = std::fs::symlink_metadata(dir.path()).unwrap();
+        assert!(meta.is_dir(), "a real directory, not a symlink");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+        assert_eq!(meta.uid(), std::fs::metadata("/proc/self").unwrap().uid());
+        assert_ne!(dir.path(), planted.as_path());
+        assert_eq!(std::fs::read_dir(target.path()).unwrap().count(), 0);
+    }
 
     fn parse(v: &[&str]) -> Result<Options, String> {
         let args: Vec<String> = v.iter().map(|s| s.to_string()).collect();

@@ -227,7 +227,8 @@ mod tests {
     #[test]
     fn pods_discover_and_plan_from_the_simulated_files() {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let root = std::env::temp_dir().join(format!("podsim-unit-{}", std::process::id()));
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("sim");
         let mut opts = Options::traffic_test(&repo, root.clone());
         opts.hugepages = HugepageMode::Off;
         let sim = Simulation::materialise(&opts).unwrap();
