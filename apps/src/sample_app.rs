@@ -40,15 +40,19 @@ pub fn split_args(argv: &[String]) -> (&[String], &[String]) {
     (eal, app)
 }
 
-/// Starts the EAL for app `name` from its EAL arguments and arms the stop flag on SIGINT and
-/// SIGTERM (printing the C apps' `Signal N received, preparing to exit...`).
-pub fn init(name: &str, eal_args: &[String]) -> Result<(Eal, Stop), RunError> {
+/// Arms the stop flag on SIGINT and SIGTERM (printing the C apps' `Signal N received,
+/// preparing to exit...`) and starts the EAL for app `name` from its EAL arguments. `None`
+/// when a signal arrived during the EAL's initialisation: the app exits without forwarding.
+pub fn init(name: &str, eal_args: &[String]) -> Result<Option<(Eal, Stop)>, RunError> {
+    let stop = Stop::new();
+    stop.on_signals().map_err(RunError::Signals)?;
     let program = format!("dpdk-app {name}");
     let argv = std::iter::once(program.as_str()).chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv)?;
-    let stop = Stop::new();
-    stop.on_signals().map_err(RunError::Signals)?;
-    Ok((eal, stop))
+    if stop.started() {
+        return Ok(None);
+    }
+    Ok(Some((eal, stop)))
 }
 
 /// Runs `jobs` on their lcores with `reporter`'s periodic statistics until `stop` is set (by a

@@ -8,9 +8,19 @@ use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
+/// How long a signal that arrives while the EAL is still initialising waits for the
+/// initialisation to end before the process exits without it: `rte_eal_init` can block for good
+/// (a server-mode virtio-user port waits there for its client), and a pod being deleted must
+/// not hang until its grace period runs out.
+const START_GRACE: Duration = Duration::from_secs(1);
+
 /// A shared stop flag. Cloning is cheap; checking it is one relaxed load.
 #[derive(Debug, Clone, Default)]
-pub struct Stop(Arc<AtomicBool>);
+pub struct Stop {
+    flag: Arc<AtomicBool>,
+    /// Set once the EAL is initialised: from then on a signal stops the app cleanly.
+    started: Arc<AtomicBool>,
+}
 
 impl Stop {
     pub fn new() -> Self {
@@ -19,11 +29,22 @@ impl Stop {
 
     #[inline]
     pub fn is_set(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.flag.load(Ordering::Relaxed)
     }
 
     pub fn set(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the EAL initialised (call right after `Eal::init`); returns whether a signal
+    /// arrived meanwhile, in which case the app should clean up and exit without forwarding.
+    pub fn started(&self) -> bool {
+        self.started.store(true, Ordering::Release);
+        self.is_set()
+    }
+
+    fn is_started(&self) -> bool {
+        self.started.load(Ordering::Acquire)
     }
 
     /// Sleeps up to `d`, waking early when the flag is set. Returns whether it is set.
@@ -46,7 +67,12 @@ impl Stop {
     }
 
     /// Sets the flag on SIGINT, SIGTERM or SIGHUP, printing what the C apps print
-    /// (`Signal 15 received, preparing to exit...`). A second signal exits at once.
+    /// (`Signal 15 received, preparing to exit...`). Install it before `Eal::init`: a signal
+    /// during the initialisation stops the app as soon as the EAL is up (see [`Stop::started`])
+    /// or, if the EAL stays in its initialisation, exits the process with status 128 + signal
+    /// after [`START_GRACE`]. Further signals while the app stops are reported and otherwise
+    /// ignored: stopping is bounded (receivers drain for at most 2 s), and exiting with lcores
+    /// still running would tear DPDK down under them.
     pub fn on_signals(&self) -> std::io::Result<()> {
         self.on_signals_announced(|sig| println!("\n\nSignal {sig} received, preparing to exit..."))
     }
@@ -61,14 +87,33 @@ impl Stop {
             .spawn(move || {
                 for sig in signals.forever() {
                     if stop.is_set() {
-                        eprintln!("Signal {sig} received again, exiting now");
-                        std::process::exit(128 + sig);
+                        eprintln!("Signal {sig} received again: already stopping");
+                        continue;
                     }
                     announce(sig);
                     stop.set();
+                    if !stop.is_started() && !stop.wait_started(START_GRACE) {
+                        eprintln!(
+                            "Signal {sig} received while the EAL is still initialising (a \
+                             server-mode virtio-user port waits there for its client): exiting"
+                        );
+                        std::process::exit(128 + sig);
+                    }
                 }
             })?;
         Ok(())
+    }
+
+    /// Waits up to `d` for [`Stop::started`]; whether it came.
+    fn wait_started(&self, d: Duration) -> bool {
+        let end = Instant::now() + d;
+        while !self.is_started() {
+            if Instant::now() >= end {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        true
     }
 
     /// Sets the flag after `d`.

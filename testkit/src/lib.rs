@@ -320,12 +320,31 @@ impl Proc {
             .unwrap_or_default()
     }
 
+    /// What the process wrote to stderr so far (empty for [`Proc::spawn_logged`]).
+    pub fn stderr_so_far(&self) -> String {
+        self.capture
+            .as_ref()
+            .map(|c| Capture::text(&c.stderr))
+            .unwrap_or_default()
+    }
+
+    /// Waits until stderr contains `needle` (see [`Proc::wait_for_output`]).
+    pub fn wait_for_stderr_line(&mut self, needle: &str, timeout: Duration) {
+        self.wait_until(&format!("{needle:?} on stderr"), timeout, |p| {
+            p.stderr_so_far().contains(needle)
+        });
+    }
+
     /// Waits until `ready` holds for the stdout so far; fails with the process's output if it
     /// exits first or after `timeout` (`what` says what was awaited).
     pub fn wait_for_output(&mut self, what: &str, timeout: Duration, ready: impl Fn(&str) -> bool) {
+        self.wait_until(what, timeout, |p| ready(&p.stdout_so_far()));
+    }
+
+    fn wait_until(&mut self, what: &str, timeout: Duration, ready: impl Fn(&Proc) -> bool) {
         let deadline = Instant::now() + timeout;
         loop {
-            if ready(&self.stdout_so_far()) {
+            if ready(self) {
                 return;
             }
             let exited = self.has_exited();

@@ -61,7 +61,9 @@ pub fn run(argv: &[String]) -> Result<(), Error> {
         print!("{}", options::help());
         return Ok(());
     };
-    let (eal, stop) = sample_app::init("l2fwd", eal_args)?;
+    let Some((eal, stop)) = sample_app::init("l2fwd", eal_args)? else {
+        return Ok(());
+    };
     forward_until_stopped(&eal, &opts, &stop)
 }
 

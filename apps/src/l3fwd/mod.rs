@@ -80,7 +80,9 @@ pub fn run(argv: &[String]) -> Result<(), Error> {
         print!("{}", options::help());
         return Ok(());
     };
-    let (eal, stop) = sample_app::init("l3fwd", eal_args)?;
+    let Some((eal, stop)) = sample_app::init("l3fwd", eal_args)? else {
+        return Ok(());
+    };
     if opts.parse_ptype {
         println!("soft parse-ptype is enabled");
     }

@@ -189,8 +189,14 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
     let Some(opts) = Options::parse(app_args)? else {
         return Ok(());
     };
+    let stop = Stop::new();
+    stop.on_signals()
+        .map_err(|e| RelayError::Usage(format!("cannot install signal handlers: {e}")))?;
     let (eal, _) =
         Eal::init(std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str)))?;
+    if stop.started() {
+        return Ok(());
+    }
     let available = eal.port_ids();
     let ports: Vec<u16> = opts
         .segments
@@ -220,9 +226,6 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         println!("Relay segment {}: ports {:?}", s.name, s.ports);
     }
 
-    let stop = Stop::new();
-    stop.on_signals()
-        .map_err(|e| RelayError::Usage(format!("cannot install signal handlers: {e}")))?;
     if let Some(d) = opts.run.duration {
         stop.after(d);
     }

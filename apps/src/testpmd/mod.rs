@@ -98,6 +98,9 @@ pub fn run(argv: &[String]) -> Result<(), Error> {
     stop.on_signals_announced(|_| {}).map_err(Error::Signals)?;
     let argv0 = std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv0)?;
+    if stop.started() {
+        return Ok(());
+    }
     if cfg.mlockall {
         use rustix::mm::{mlockall, MlockAllFlags};
         if let Err(e) = mlockall(MlockAllFlags::CURRENT | MlockAllFlags::FUTURE) {
