@@ -49,57 +49,59 @@ pub fn run(
     stop: &Stop,
     monitor: impl FnOnce() + Send + 'static,
 ) -> Result<(), LcoreError> {
-    let main = eal.main_lcore();
-    let mut main_job = None;
-    let mut handles = Vec::new();
-    let mut first_error = None;
-    for job in jobs {
-        if job.lcore == main {
-            main_job = Some(job.work);
-            continue;
-        }
-        let guard = StopOnPanic(stop.clone());
-        let work = job.work;
-        match eal.launch(job.lcore, move || {
-            let _guard = guard;
-            work()
-        }) {
-            Ok(h) => handles.push(h),
-            Err(e) => {
-                stop.set();
-                first_error.get_or_insert(e);
-                break;
+    eal.scope(|s| {
+        let main = eal.main_lcore();
+        let mut main_job = None;
+        let mut handles = Vec::new();
+        let mut first_error = None;
+        for job in jobs {
+            if job.lcore == main {
+                main_job = Some(job.work);
+                continue;
+            }
+            let guard = StopOnPanic(stop.clone());
+            let work = job.work;
+            match s.launch(job.lcore, move || {
+                let _guard = guard;
+                work()
+            }) {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    stop.set();
+                    first_error.get_or_insert(e);
+                    break;
+                }
             }
         }
-    }
 
-    if let Some(work) = main_job.filter(|_| first_error.is_none()) {
-        let monitor = std::thread::Builder::new()
-            .name("monitor".into())
-            .spawn(monitor)
-            .expect("cannot spawn the monitor thread");
-        let result = panic::catch_unwind(AssertUnwindSafe(work));
-        stop.set();
-        let _ = monitor.join();
-        if let Err(payload) = result {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            first_error.get_or_insert(LcoreError::Panicked {
-                lcore: main,
-                message,
-            });
+        if let Some(work) = main_job.filter(|_| first_error.is_none()) {
+            let monitor = std::thread::Builder::new()
+                .name("monitor".into())
+                .spawn(monitor)
+                .expect("cannot spawn the monitor thread");
+            let result = panic::catch_unwind(AssertUnwindSafe(work));
+            stop.set();
+            let _ = monitor.join();
+            if let Err(payload) = result {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                first_error.get_or_insert(LcoreError::Panicked {
+                    lcore: main,
+                    message,
+                });
+            }
+        } else if first_error.is_none() {
+            monitor();
         }
-    } else if first_error.is_none() {
-        monitor();
-    }
 
-    for h in handles {
-        if let Err(e) = h.join() {
-            first_error.get_or_insert(e);
+        for h in handles {
+            if let Err(e) = h.join() {
+                first_error.get_or_insert(e);
+            }
         }
-    }
-    first_error.map_or(Ok(()), Err)
+        first_error.map_or(Ok(()), Err)
+    })
 }

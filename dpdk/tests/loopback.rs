@@ -376,24 +376,71 @@ fn lcores(eal: &Eal, pool: &Mempool) {
     assert_eq!(eal.main_lcore(), 0);
     assert_eq!(eal.worker_lcores(), [1]);
     assert_eq!(dpdk::current_lcore(), Some(0));
-    let h = eal
-        .launch(1, || (dpdk::current_lcore(), 40 + 2))
-        .expect("launch");
-    assert_eq!(h.lcore(), 1);
-    assert_eq!(h.join().expect("join"), (Some(1), 42));
-    assert!(matches!(
-        eal.launch(0, || ()),
-        Err(LcoreError::NotWorker(0))
-    ));
-    let h = eal
-        .launch(1, || -> u32 { panic!("boom on purpose") })
-        .expect("launch");
-    match h.join() {
-        Err(LcoreError::Panicked { lcore: 1, message }) => {
-            assert!(message.contains("boom on purpose"))
+    eal.scope(|s| {
+        let h = s
+            .launch(1, || (dpdk::current_lcore(), 40 + 2))
+            .expect("launch");
+        assert_eq!(h.lcore(), 1);
+        assert!(
+            matches!(s.launch(1, || ()), Err(LcoreError::Busy(1))),
+            "an lcore runs one job until it is joined"
+        );
+        assert_eq!(h.join().expect("join"), (Some(1), 42));
+        assert!(matches!(s.launch(0, || ()), Err(LcoreError::NotWorker(0))));
+        let h = s
+            .launch(1, || -> u32 { panic!("boom on purpose") })
+            .expect("launch");
+        match h.join() {
+            Err(LcoreError::Panicked { lcore: 1, message }) => {
+                assert!(message.contains("boom on purpose"))
+            }
+            other => panic!("expected a caught panic, got {other:?}"),
         }
-        other => panic!("expected a caught panic, got {other:?}"),
-    }
+    });
+
+    // Jobs borrow from the caller: the scope joins them before it returns.
+    let mut counts = [0u32; 4];
+    let total: u32 = eal.scope(|s| {
+        s.launch(1, || {
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c = i as u32 * 10;
+            }
+        })
+        .expect("launch");
+        7 // not joined: the scope waits for it
+    });
+    assert_eq!((total, counts), (7, [0, 10, 20, 30]));
+
+    // A panicking scope still waits for its jobs before the panic goes on.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eal.scope(|s| {
+            s.launch(1, || {
+                std::thread::sleep(Duration::from_millis(200));
+                done.store(true, std::sync::atomic::Ordering::Release);
+            })
+            .expect("launch");
+            panic!("scope closure panics on purpose");
+        })
+    }));
+    assert!(caught.is_err());
+    assert!(
+        done.load(std::sync::atomic::Ordering::Acquire),
+        "the job ran to its end before the scope unwound"
+    );
+
+    // A job that panicked and was not joined makes the scope panic once all is waited for.
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eal.scope(|s| {
+            s.launch(1, || panic!("unjoined job panics on purpose"))
+                .expect("launch");
+        })
+    }));
+    let message = caught.expect_err("the scope reports the unjoined panic");
+    assert_eq!(
+        message.downcast_ref::<&str>(),
+        Some(&"a job launched in an lcore scope panicked and was not joined")
+    );
 
     // Queues and mbufs move to a worker lcore: it transmits on port 1, we receive here.
     let mut started = PortBuilder::new(eal, 1)
@@ -402,13 +449,12 @@ fn lcores(eal: &Eal, pool: &Mempool) {
         .expect("port 1");
     let mut tx = started.tx.remove(0);
     let mut rx = started.rx.remove(0);
-    let worker_pool = pool.clone();
     let tag = *b"LCOR";
-    let h = eal
-        .launch(1, move || {
+    let sent = eal.scope(|s| {
+        s.launch(1, || {
             let mut burst = Batch::new(32);
             for seq in 0..100 {
-                burst.push(build(&worker_pool, tag, seq)).unwrap();
+                burst.push(build(pool, tag, seq)).unwrap();
                 if burst.is_full() || seq == 99 {
                     while !burst.is_empty() {
                         tx.tx(&mut burst);
@@ -417,8 +463,11 @@ fn lcores(eal: &Eal, pool: &Mempool) {
             }
             100u32
         })
-        .expect("launch sender");
-    assert_eq!(h.join().unwrap(), 100);
+        .expect("launch sender")
+        .join()
+        .unwrap()
+    });
+    assert_eq!(sent, 100);
     let mut arrivals = Arrivals::new(100);
     let mut inbox = Batch::new(128);
     rx.rx(&mut inbox);
