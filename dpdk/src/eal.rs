@@ -135,6 +135,7 @@ impl Drop for Eal {
     fn drop(&mut self) {
         // SAFETY: we are on the main lcore (Eal is !Send); waits for every worker to finish.
         unsafe { dpdk_sys::rte_eal_mp_wait_lcore() };
+        crate::mempool::sweep_at_exit();
         let live = resources::live();
         if live > 0 {
             tracing::debug!(

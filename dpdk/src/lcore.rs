@@ -24,6 +24,16 @@ pub fn current_lcore() -> Option<u32> {
 static CLAIMED: [AtomicBool; dpdk_sys::RTE_MAX_LCORE as usize] =
     [const { AtomicBool::new(false) }; dpdk_sys::RTE_MAX_LCORE as usize];
 
+/// Whether the calling thread is the main lcore and no worker lcore can be running a job of
+/// ours: then no other lcore is inside a mempool cache, and counts of mbufs in use are exact
+/// (see [`Mempool`](crate::Mempool)).
+pub(crate) fn quiescent() -> bool {
+    // SAFETY: reads configuration written once by rte_eal_init; callers hold an object made
+    // from the Eal, so the EAL is initialised.
+    let main = unsafe { dpdk_sys::rte_get_main_lcore() };
+    current_lcore() == Some(main) && CLAIMED.iter().all(|c| !c.load(Ordering::Acquire))
+}
+
 /// Waits (on the main lcore) until the job on `lcore` has returned, and releases the lcore.
 fn wait(lcore: u32) {
     // SAFETY: called on the main lcore (only from a scope or a join handle, which are neither
@@ -120,6 +130,7 @@ impl<T> LcoreJoinHandle<'_, T> {
     pub fn join(self) -> Result<T, LcoreError> {
         wait(self.lcore);
         self.unjoined.borrow_mut().retain(|&l| l != self.lcore);
+        crate::mempool::sweep();
         let result = self.slot.lock().unwrap_or_else(|e| e.into_inner()).take();
         match result {
             Some(Ok(value)) => Ok(value),
@@ -262,6 +273,7 @@ impl Eal {
         for lcore in scope.unjoined.take() {
             wait(lcore);
         }
+        crate::mempool::sweep();
         match result {
             Err(payload) => panic::resume_unwind(payload),
             Ok(_) if scope.unjoined_panics.load(Ordering::Acquire) > 0 => {

@@ -27,6 +27,7 @@ const CHECKS: &[&str] = &[
     "batch-ops",
     "exhaustion",
     "lcores",
+    "retired-pools",
     "lpm",
     "stats",
     "no-leak",
@@ -281,6 +282,9 @@ fn child() {
     lcores(&eal, &pool);
     ok("lcores");
 
+    retired_pools(&eal);
+    ok("retired-pools");
+
     lpm(&eal);
     ok("lpm");
 
@@ -475,6 +479,64 @@ fn lcores(eal: &Eal, pool: &Mempool) {
     assert!(arrivals.complete(), "received {} of 100", arrivals.count);
     drop(inbox);
     assert_eq!(pool.in_use(), 0);
+}
+
+/// Whether a pool of this name exists (DPDK refuses a second one of the same name).
+fn pool_exists(eal: &Eal, name: &str) -> bool {
+    match Mempool::new_pktmbuf(eal, name, 63, 8, 2176) {
+        Ok(_) => false,
+        Err(MempoolError::Create { errno, .. }) if errno.0 == libc::EEXIST => true,
+        Err(e) => panic!("unexpected error creating {name}: {e}"),
+    }
+}
+
+/// A pool whose last handle goes is freed only when no other lcore can be touching its
+/// caches and all its mbufs are back; until then it stays (and keeps its name).
+fn retired_pools(eal: &Eal) {
+    let running = std::sync::atomic::AtomicBool::new(true);
+    eal.scope(|s| {
+        let worker = s
+            .launch(1, || {
+                while running.load(std::sync::atomic::Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+            .expect("launch");
+        // Lets the worker go also when an assertion fails (the scope waits for it).
+        struct Release<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, std::sync::atomic::Ordering::Release);
+            }
+        }
+        let _release = Release(&running);
+        let pool = Mempool::new_pktmbuf(eal, "retired", 63, 8, 2176).expect("pool");
+        drop(pool.alloc_bulk(&mut Batch::new(8), 8));
+        drop(pool);
+        assert!(
+            pool_exists(eal, "retired"),
+            "not freed while a worker lcore runs (it may be freeing into its cache)"
+        );
+        running.store(false, std::sync::atomic::Ordering::Release);
+        worker.join().expect("join");
+        assert!(
+            !pool_exists(eal, "retired"),
+            "freed once the worker is joined"
+        );
+    });
+
+    let pool = Mempool::new_pktmbuf(eal, "retired_busy", 63, 8, 2176).expect("pool");
+    let m = pool.alloc().expect("mbuf");
+    drop(pool);
+    assert!(
+        pool_exists(eal, "retired_busy"),
+        "kept while one of its mbufs is out"
+    );
+    drop(m);
+    assert!(
+        !pool_exists(eal, "retired_busy"),
+        "freed once its mbufs are back"
+    );
 }
 
 fn lpm(eal: &Eal) {
