@@ -243,6 +243,29 @@ impl Mbuf {
         Some(())
     }
 
+    /// Whether every segment comes from `pool` and owns its data (neither indirect nor with
+    /// an external buffer): what fast mbuf freeing needs. The first segment's fields share
+    /// the cache line a PMD reads anyway; chains are walked.
+    #[inline]
+    pub(crate) fn fast_free_ok(&self, pool: *mut dpdk_sys::rte_mempool) -> bool {
+        const SHARED: u64 = dpdk_sys::RTE_MBUF_F_INDIRECT | dpdk_sys::RTE_MBUF_F_EXTERNAL;
+        let ok = |m: &rte_mbuf| m.pool == pool && m.ol_flags & SHARED == 0;
+        let head = self.raw();
+        if head.nb_segs() <= 1 {
+            return ok(head);
+        }
+        let mut next = Some(self.0);
+        while let Some(seg) = next {
+            // SAFETY: `seg` is a valid segment of the chain we own; borrowed from &self.
+            let m = unsafe { seg.as_ref() };
+            if !ok(m) {
+                return false;
+            }
+            next = NonNull::new(m.next);
+        }
+        true
+    }
+
     /// Appends `tail`'s segments to this packet (`rte_pktmbuf_chain`). On failure (too many
     /// segments) both packets are returned unchanged.
     pub fn chain(self, tail: Mbuf) -> Result<Mbuf, (Mbuf, Mbuf)> {

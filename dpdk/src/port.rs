@@ -14,6 +14,18 @@ use crate::mempool::Mempool;
 use crate::resources::Registration;
 
 /// Offload and RSS flags (`RTE_ETH_*`), widened to the `u64` the configuration uses.
+///
+/// `RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE` is not among them: it is requested for one pool with
+/// [`PortBuilder::tx_fast_free`](crate::PortBuilder::tx_fast_free), never as a bare flag.
+///
+/// ```compile_fail
+/// let flags = dpdk::offload::TX_MBUF_FAST_FREE; // error: no such flag
+/// ```
+///
+/// ```
+/// let flags = dpdk::offload::TX_MULTI_SEGS;
+/// # let _ = flags;
+/// ```
 pub mod offload {
     macro_rules! flags {
         ($($(#[$doc:meta])* $name:ident = $sys:ident;)*) => {
@@ -32,8 +44,6 @@ pub mod offload {
         TX_IPV4_CKSUM = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
         TX_UDP_CKSUM = RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
         TX_MULTI_SEGS = RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
-        /// Mbufs of a TX queue come from one pool and have refcnt 1 (faster freeing).
-        TX_MBUF_FAST_FREE = RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
         RSS_IP = RTE_ETH_RSS_IP;
         RSS_UDP = RTE_ETH_RSS_UDP;
         RSS_TCP = RTE_ETH_RSS_TCP;
@@ -57,6 +67,12 @@ pub struct PortInfo {
 }
 
 impl PortInfo {
+    /// Whether the device offers fast mbuf freeing on TX (see
+    /// [`PortBuilder::tx_fast_free`]).
+    pub fn offers_tx_fast_free(&self) -> bool {
+        self.tx_offload_capa & FAST_FREE != 0
+    }
+
     fn query(port: u16) -> Result<Self, PortError> {
         // SAFETY: rte_eth_dev_info is plain old data; all-zero is a valid initial value that
         // rte_eth_dev_info_get overwrites.
@@ -117,7 +133,12 @@ pub struct PortBuilder {
     rx_offloads: u64,
     tx_offloads: u64,
     mtu: Option<u16>,
+    /// The one pool every mbuf sent on this port comes from, with fast freeing.
+    fast_free: Option<Mempool>,
 }
+
+/// `RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE`: only through [`PortBuilder::tx_fast_free`].
+const FAST_FREE: u64 = dpdk_sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE as u64;
 
 impl PortBuilder {
     /// Starts configuring `port` (one RX and one TX queue, PMD-default ring sizes, no offloads).
@@ -139,6 +160,7 @@ impl PortBuilder {
             rx_offloads: 0,
             tx_offloads: 0,
             mtu: None,
+            fast_free: None,
         })
     }
 
@@ -172,9 +194,30 @@ impl PortBuilder {
         self
     }
 
-    /// TX offloads wanted (`offload::TX_*`).
+    /// TX offloads wanted (`offload::TX_*`). Fast mbuf freeing is not one of them: see
+    /// [`tx_fast_free`](Self::tx_fast_free) (the bare flag makes [`start`](Self::start) fail).
     pub fn tx_offloads(mut self, flags: u64) -> Self {
         self.tx_offloads = flags;
+        self
+    }
+
+    /// Fast mbuf freeing on every TX queue (`RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE`, where the
+    /// device offers it) for mbufs that all come from `pool`.
+    ///
+    /// With it, PMDs such as i40e, ice or mlx5 return sent mbufs in bulk to the pool of the
+    /// first one, without looking at them: an mbuf of another pool would go back to the wrong
+    /// pool, a shared one (reference count above 1, indirect, or with an external buffer) would
+    /// be recycled while still in use. So every segment of every packet sent on this port must
+    /// come from `pool` and own its data. (Reference counts are 1 by construction: this crate
+    /// makes no clones and PMDs receive into fresh mbufs.) The TX queues check the pool and
+    /// the flags of each segment whether or not the device has the offload, before anything
+    /// is handed to the PMD, and panic on an mbuf that breaks the rule: it is a program error,
+    /// like an index out of bounds, and the check keeps it from becoming memory corruption.
+    ///
+    /// Safe when one pool serves every port the packets come from (l2fwd); not with a pool
+    /// per port (l3fwd `--per-port-pool` forwards packets of several pools to one queue).
+    pub fn tx_fast_free(mut self, pool: &Mempool) -> Self {
+        self.fast_free = Some(pool.clone());
         self
     }
 
@@ -195,22 +238,34 @@ impl PortBuilder {
                 self.rx_queues, self.tx_queues, self.info.max_rx_queues, self.info.max_tx_queues
             )));
         }
+        if self.tx_offloads & FAST_FREE != 0 {
+            return Err(invalid(
+                "TX offload MBUF_FAST_FREE is only requested for one pool, with \
+                 PortBuilder::tx_fast_free"
+                    .into(),
+            ));
+        }
+        let tx_wanted = if self.fast_free.is_some() {
+            self.tx_offloads | FAST_FREE
+        } else {
+            self.tx_offloads
+        };
         let rx_offloads = self.rx_offloads & self.info.rx_offload_capa;
-        let tx_offloads = self.tx_offloads & self.info.tx_offload_capa;
+        let tx_offloads = tx_wanted & self.info.tx_offload_capa;
         let rss_hf = if self.rx_queues > 1 {
             self.rss_hf & self.info.rss_offloads
         } else {
             0
         };
         if rx_offloads != self.rx_offloads
-            || tx_offloads != self.tx_offloads
+            || tx_offloads != tx_wanted
             || (self.rx_queues > 1 && rss_hf != self.rss_hf)
         {
             tracing::info!(
                 port,
                 driver = %self.info.driver,
                 rx_dropped = format_args!("{:#x}", self.rx_offloads & !rx_offloads),
-                tx_dropped = format_args!("{:#x}", self.tx_offloads & !tx_offloads),
+                tx_dropped = format_args!("{:#x}", tx_wanted & !tx_offloads),
                 rss_dropped = format_args!("{:#x}", self.rss_hf & !rss_hf),
                 "device lacks some requested offloads; not requesting them"
             );
@@ -234,9 +289,11 @@ impl PortBuilder {
             return Err(PortError::call(port, "rte_eth_dev_configure", ret));
         }
         // From here on the device is configured: close it on any error.
+        let fast_free = self.fast_free;
         let shared = Arc::new(Shared {
             port,
             _rx_pool: pool.clone(),
+            _fast_free_pool: fast_free.clone(),
             _registration: Registration::new(),
         });
 
@@ -300,6 +357,7 @@ impl PortBuilder {
                 .map(|id| TxQueue {
                     shared: shared.clone(),
                     id,
+                    fast_free: fast_free.clone(),
                     _not_sync: not_sync,
                 })
                 .collect(),
@@ -340,6 +398,9 @@ struct Shared {
     port: u16,
     /// Keeps the RX pool alive until the rings holding its mbufs are released.
     _rx_pool: Mempool,
+    /// The pool of every mbuf sent, with fast freeing (kept, like the RX pool, until the
+    /// rings are released).
+    _fast_free_pool: Option<Mempool>,
     _registration: Registration,
 }
 
@@ -603,6 +664,8 @@ impl RxQueue {
 pub struct TxQueue {
     shared: Arc<Shared>,
     id: u16,
+    /// With fast freeing, the pool every segment sent must come from.
+    fast_free: Option<Mempool>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
@@ -617,8 +680,22 @@ impl TxQueue {
 
     /// Hands the packets at the front of `batch` to the PMD; returns how many it took. The rest
     /// stay in `batch`, in order, still owned by the caller.
+    ///
+    /// # Panics
+    /// With [fast freeing](PortBuilder::tx_fast_free), if a segment of a packet in `batch`
+    /// comes from another pool or does not own its data; nothing is sent then.
     #[inline]
     pub fn tx(&mut self, batch: &mut Batch) -> usize {
+        if let Some(pool) = &self.fast_free {
+            let pool = pool.as_raw();
+            if let Some(bad) = batch.iter().find(|m| !m.fast_free_ok(pool)) {
+                panic!(
+                    "port {} TX queue {}: fast mbuf freeing needs every segment from the \
+                     port's pool, owning its data; got {bad:?}",
+                    self.shared.port, self.id
+                );
+            }
+        }
         let (ptr, len) = batch.live_raw();
         if len == 0 {
             return 0;

@@ -28,6 +28,7 @@ const CHECKS: &[&str] = &[
     "exhaustion",
     "lcores",
     "retired-pools",
+    "fast-free",
     "lpm",
     "stats",
     "no-leak",
@@ -57,6 +58,7 @@ fn orchestrate() {
                 &prefix,
                 "--vdev=net_ring0",
                 "--vdev=net_ring1",
+                "--vdev=net_ring2",
                 "--log-level=lib.eal:warning",
                 "--",
                 "app-arg",
@@ -145,12 +147,12 @@ fn child() {
     ));
     ok("eal-once");
 
-    assert_eq!(eal.port_ids(), [0, 1]);
+    assert_eq!(eal.port_ids(), [0, 1, 2]);
     assert!(matches!(
         PortBuilder::new(&eal, 7),
         Err(PortError::NoSuchPort {
             port: 7,
-            available: 2
+            available: 3
         })
     ));
     ok("ports");
@@ -284,6 +286,9 @@ fn child() {
 
     retired_pools(&eal);
     ok("retired-pools");
+
+    fast_free(&eal, &pool);
+    ok("fast-free");
 
     lpm(&eal);
     ok("lpm");
@@ -537,6 +542,59 @@ fn retired_pools(eal: &Eal) {
         !pool_exists(eal, "retired_busy"),
         "freed once its mbufs are back"
     );
+}
+
+/// Fast mbuf freeing (the PMD returns sent mbufs to one pool without looking at them) cannot
+/// be requested as a bare offload flag, only for one pool, and the TX queues then refuse
+/// mbufs that would go back to the wrong pool.
+fn fast_free(eal: &Eal, pool: &Mempool) {
+    let fast_free = u64::from(dpdk_sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE);
+    let err = PortBuilder::new(eal, 2)
+        .expect("port 2")
+        .tx_offloads(fast_free)
+        .start(pool)
+        .expect_err("the bare fast-free flag is refused");
+    assert!(matches!(err, PortError::Invalid { port: 2, .. }), "{err}");
+
+    let other = Mempool::new_pktmbuf(eal, "other_pool", 63, 0, 2176).expect("pool");
+    let mut started = PortBuilder::new(eal, 2)
+        .expect("port 2")
+        .tx_fast_free(pool)
+        .start(pool)
+        .expect("start port 2 with fast free");
+    let (mut rx, mut tx) = (started.rx.remove(0), started.tx.remove(0));
+    let tag = *b"FAST";
+    let mut burst = Batch::new(4);
+    let mut inbox = Batch::new(4);
+    // Packets of the pool go out, in one segment or several.
+    burst.push(build(pool, tag, 0)).unwrap();
+    let chained = build(pool, tag, 1).chain(pool.alloc().unwrap()).unwrap();
+    burst.push(chained).unwrap();
+    assert_eq!(tx.tx(&mut burst), 2);
+    assert_eq!(rx.rx(&mut inbox), 2);
+    inbox.clear();
+
+    // One of another pool (alone, or as a later segment) is refused before anything is sent.
+    let refused = |burst: &mut Batch, tx: &mut dpdk::TxQueue| {
+        let len = burst.len();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.tx(burst)));
+        let payload = caught.expect_err("a packet of another pool panics");
+        let message = payload
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(message.contains("fast mbuf freeing"), "{message}");
+        assert_eq!(burst.len(), len, "nothing was sent");
+        burst.clear();
+    };
+    burst.push(build(pool, tag, 2)).unwrap();
+    burst.push(build(&other, tag, 3)).unwrap();
+    refused(&mut burst, &mut tx);
+    let mixed = build(pool, tag, 4).chain(other.alloc().unwrap()).unwrap();
+    burst.push(mixed).unwrap();
+    refused(&mut burst, &mut tx);
+    assert_eq!(rx.rx(&mut inbox), 0, "nothing arrived");
+    assert_eq!((pool.in_use(), other.in_use()), (0, 0));
+    drop((rx, tx, started));
 }
 
 fn lpm(eal: &Eal) {
