@@ -4,7 +4,9 @@ use std::cell::Cell;
 use std::ffi::CStr;
 use std::fmt;
 use std::marker::PhantomData;
-use std::sync::Arc;
+#[cfg(debug_assertions)]
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::batch::Batch;
 use crate::eal::Eal;
@@ -50,6 +52,51 @@ pub mod offload {
     }
 }
 
+/// One lock per port id for DPDK's ethdev control functions (configuration, start and stop,
+/// link, MAC, modes, statistics, device information), which are not thread-safe. Every control
+/// call of this crate holds its port's lock; the fast path (RX/TX bursts) never takes it.
+static CONTROL: [Mutex<()>; dpdk_sys::RTE_MAX_ETHPORTS as usize] =
+    [const { Mutex::new(()) }; dpdk_sys::RTE_MAX_ETHPORTS as usize];
+
+/// Set while a control call on the port runs: debug builds check that calls never overlap.
+#[cfg(debug_assertions)]
+static IN_CONTROL: [AtomicBool; dpdk_sys::RTE_MAX_ETHPORTS as usize] =
+    [const { AtomicBool::new(false) }; dpdk_sys::RTE_MAX_ETHPORTS as usize];
+
+/// The right to make control calls on one port, until dropped.
+struct Control {
+    #[cfg(debug_assertions)]
+    port: u16,
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Control {
+    fn lock(port: u16) -> Control {
+        // A panic while holding the lock cannot leave DPDK's state half-changed by us (the
+        // C calls do not unwind), so a poisoned lock is still good.
+        let guard = CONTROL[usize::from(port)]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        #[cfg(debug_assertions)]
+        assert!(
+            !IN_CONTROL[usize::from(port)].swap(true, Ordering::AcqRel),
+            "port {port}: two ethdev control calls at once"
+        );
+        Control {
+            #[cfg(debug_assertions)]
+            port,
+            _guard: guard,
+        }
+    }
+}
+
+impl Drop for Control {
+    fn drop(&mut self) {
+        #[cfg(debug_assertions)]
+        IN_CONTROL[usize::from(self.port)].store(false, Ordering::Release);
+    }
+}
+
 /// What a port can do (`rte_eth_dev_info`), as far as configuration needs.
 #[derive(Debug, Clone)]
 pub struct PortInfo {
@@ -74,6 +121,7 @@ impl PortInfo {
     }
 
     fn query(port: u16) -> Result<Self, PortError> {
+        let _control = Control::lock(port);
         // SAFETY: rte_eth_dev_info is plain old data; all-zero is a valid initial value that
         // rte_eth_dev_info_get overwrites.
         let mut info: dpdk_sys::rte_eth_dev_info = unsafe { std::mem::zeroed() };
@@ -282,13 +330,28 @@ impl PortBuilder {
         if let Some(mtu) = self.mtu {
             conf.rxmode.mtu = u32::from(mtu);
         }
+        // The whole sequence holds the port's control lock: a second builder of the same port
+        // (on another thread) finds it started and fails, instead of configuring it twice.
+        let control = Control::lock(port);
         // SAFETY: valid port, conf fully initialised and only read during the call.
         let ret =
             unsafe { dpdk_sys::rte_eth_dev_configure(port, self.rx_queues, self.tx_queues, &conf) };
         if ret != 0 {
             return Err(PortError::call(port, "rte_eth_dev_configure", ret));
         }
-        // From here on the device is configured: close it on any error.
+        let (rx_desc, tx_desc) = match self.setup_and_start(pool) {
+            Ok(descriptors) => descriptors,
+            Err(e) => {
+                // SAFETY: the device is configured (maybe with queues), not started or started
+                // without any handle to it: stop and close release what was set up.
+                unsafe {
+                    dpdk_sys::rte_eth_dev_stop(port);
+                    dpdk_sys::rte_eth_dev_close(port);
+                }
+                return Err(e);
+            }
+        };
+        drop(control);
         let fast_free = self.fast_free;
         let shared = Arc::new(Shared {
             port,
@@ -296,7 +359,39 @@ impl PortBuilder {
             _fast_free_pool: fast_free.clone(),
             _registration: Registration::new(),
         });
+        let not_sync = PhantomData;
+        Ok(StartedPort {
+            rx: (0..self.rx_queues)
+                .map(|id| RxQueue {
+                    shared: shared.clone(),
+                    id,
+                    _not_sync: not_sync,
+                })
+                .collect(),
+            tx: (0..self.tx_queues)
+                .map(|id| TxQueue {
+                    shared: shared.clone(),
+                    id,
+                    fast_free: fast_free.clone(),
+                    _not_sync: not_sync,
+                })
+                .collect(),
+            port: Port {
+                shared,
+                info: self.info,
+            },
+            rx_offloads,
+            tx_offloads,
+            rss_hf,
+            rx_desc,
+            tx_desc,
+        })
+    }
 
+    /// The part of `start` after `rte_eth_dev_configure`: ring sizes, queues, device start.
+    /// Returns the ring sizes requested. The caller holds the control lock.
+    fn setup_and_start(&self, pool: &Mempool) -> Result<(u16, u16), PortError> {
+        let port = self.info.port;
         let (mut rx_desc, mut tx_desc) = (self.rx_desc, self.tx_desc);
         if rx_desc != 0 && tx_desc != 0 {
             // SAFETY: valid configured port, writable u16s.
@@ -315,7 +410,8 @@ impl PortBuilder {
         let socket = unsafe { dpdk_sys::rte_eth_dev_socket_id(port) } as u32; // -1 = any socket
         for q in 0..self.rx_queues {
             // SAFETY: configured port, queue id below the configured count, NULL conf = device
-            // defaults, and a pool that outlives the port (Shared holds a handle).
+            // defaults, and a pool that outlives the port (Shared holds a handle, or the port
+            // is closed before `start` returns an error).
             let ret = unsafe {
                 dpdk_sys::rte_eth_rx_queue_setup(
                     port,
@@ -344,33 +440,7 @@ impl PortBuilder {
         if ret != 0 {
             return Err(PortError::call(port, "rte_eth_dev_start", ret));
         }
-        let not_sync = PhantomData;
-        Ok(StartedPort {
-            rx: (0..self.rx_queues)
-                .map(|id| RxQueue {
-                    shared: shared.clone(),
-                    id,
-                    _not_sync: not_sync,
-                })
-                .collect(),
-            tx: (0..self.tx_queues)
-                .map(|id| TxQueue {
-                    shared: shared.clone(),
-                    id,
-                    fast_free: fast_free.clone(),
-                    _not_sync: not_sync,
-                })
-                .collect(),
-            port: Port {
-                shared,
-                info: self.info,
-            },
-            rx_offloads,
-            tx_offloads,
-            rss_hf,
-            rx_desc,
-            tx_desc,
-        })
+        Ok((rx_desc, tx_desc))
     }
 }
 
@@ -406,6 +476,7 @@ struct Shared {
 
 impl Drop for Shared {
     fn drop(&mut self) {
+        let _control = Control::lock(self.port);
         // SAFETY: no queue handle remains, so no lcore is polling this port; stop and close
         // release the rings (and their mbufs) before `_rx_pool` is dropped after this function.
         unsafe {
@@ -417,8 +488,32 @@ impl Drop for Shared {
 
 /// Control-path handle of a started port: identity, link, MAC, promiscuous mode, statistics.
 ///
-/// Clone it freely (for a statistics thread, for instance); the device is stopped and closed
-/// when the port handles and all queue handles are gone.
+/// Clone it freely and move the clones to other threads: a `Port` is `Clone + Send + Sync`
+/// because every control call holds the port's control lock. DPDK's ethdev control functions
+/// are not thread-safe (reading statistics beside the fast path is allowed, beside another
+/// control call on the same port is not), so calls through all the clones, and the
+/// [`PortBuilder`] of the same port, are serialised per port, process-wide. Two clones racing
+/// on two threads is therefore allowed, and safe:
+///
+/// ```no_run
+/// # let (eal, _) = dpdk::Eal::init(["app", "--vdev=net_ring0"]).unwrap();
+/// # let pool = dpdk::Mempool::new_pktmbuf(&eal, "pool", 1023, 0, 2176).unwrap();
+/// let port = dpdk::PortBuilder::new(&eal, 0)?.start(&pool)?.port;
+/// let monitor = port.clone();
+/// std::thread::scope(|s| {
+///     s.spawn(|| monitor.stats()); // serialised with ...
+///     port.reset_stats() // ... this
+/// })?;
+/// # Ok::<(), dpdk::PortError>(())
+/// ```
+///
+/// A lock rather than a `!Sync` control handle, because the monitor needs statistics while
+/// the main thread changes modes: with a single-thread handle the monitor would need a second,
+/// statistics-only handle, and that one would still race the control calls. The lock costs
+/// nothing on the fast path, which runs on the queue handles: each exists once, and is neither
+/// `Clone` nor `Sync` (see [`RxQueue`]).
+///
+/// The device is stopped and closed when the port handles and all queue handles are gone.
 #[derive(Clone)]
 pub struct Port {
     shared: Arc<Shared>,
@@ -462,6 +557,7 @@ impl Port {
 
     /// The port's MAC address.
     pub fn mac_addr(&self) -> Result<MacAddr, PortError> {
+        let _control = Control::lock(self.id());
         let mut addr = dpdk_sys::rte_ether_addr::default();
         // SAFETY: valid port, writable address.
         let ret = unsafe { dpdk_sys::rte_eth_macaddr_get(self.id(), &mut addr) };
@@ -473,6 +569,7 @@ impl Port {
 
     /// Link state, without waiting.
     pub fn link(&self) -> Result<Link, PortError> {
+        let _control = Control::lock(self.id());
         let mut link = dpdk_sys::rte_eth_link::default();
         // SAFETY: valid port, writable link struct.
         let ret = unsafe { dpdk_sys::rte_eth_link_get_nowait(self.id(), &mut link) };
@@ -490,6 +587,7 @@ impl Port {
     /// The link, without waiting, in DPDK's words (`rte_eth_link_to_str`): `Link down` or
     /// `Link up at 10 Gbps FDX Autoneg`, as testpmd prints it.
     pub fn link_text(&self) -> Result<String, PortError> {
+        let _control = Control::lock(self.id());
         let mut link = dpdk_sys::rte_eth_link::default();
         // SAFETY: valid port, writable link struct.
         let ret = unsafe { dpdk_sys::rte_eth_link_get_nowait(self.id(), &mut link) };
@@ -511,6 +609,7 @@ impl Port {
     /// Enables or disables promiscuous mode. `Ok(false)` when the device does not support it
     /// (virtio-user without a control queue answers ENOTSUP; that is not an error).
     pub fn set_promiscuous(&self, on: bool) -> Result<bool, PortError> {
+        let _control = Control::lock(self.id());
         // SAFETY: valid port.
         let ret = unsafe {
             if on {
@@ -533,6 +632,7 @@ impl Port {
     /// The packet types among `mask` (`dpdk::ptype::*`) the PMD reports it can classify, as
     /// `rte_eth_dev_get_supported_ptypes` lists them. Empty when the PMD does not parse at all.
     pub fn supported_ptypes(&self, mask: u32) -> Vec<u32> {
+        let _control = Control::lock(self.id());
         // SAFETY: valid port; with a NULL array and size 0 the call only counts.
         let n = unsafe {
             dpdk_sys::rte_eth_dev_get_supported_ptypes(self.id(), mask, std::ptr::null_mut(), 0)
@@ -551,6 +651,7 @@ impl Port {
 
     /// Basic counters.
     pub fn stats(&self) -> Result<PortStats, PortError> {
+        let _control = Control::lock(self.id());
         // SAFETY: plain old data; zero is a valid value that the call overwrites.
         let mut s: dpdk_sys::rte_eth_stats = unsafe { std::mem::zeroed() };
         // SAFETY: valid port, writable stats struct.
@@ -572,6 +673,7 @@ impl Port {
 
     /// Resets the basic counters.
     pub fn reset_stats(&self) -> Result<(), PortError> {
+        let _control = Control::lock(self.id());
         // SAFETY: valid port.
         let ret = unsafe { dpdk_sys::rte_eth_stats_reset(self.id()) };
         if ret != 0 {
@@ -582,6 +684,7 @@ impl Port {
 
     /// Extended statistics, by name.
     pub fn xstats(&self) -> Result<Vec<(String, u64)>, PortError> {
+        let _control = Control::lock(self.id());
         let port = self.id();
         // SAFETY: valid port; NULL/0 asks for the count.
         let n = unsafe { dpdk_sys::rte_eth_xstats_get_names(port, std::ptr::null_mut(), 0) };

@@ -31,6 +31,7 @@ const CHECKS: &[&str] = &[
     "fast-free",
     "lpm",
     "stats",
+    "port-control",
     "no-leak",
 ];
 
@@ -305,6 +306,9 @@ fn child() {
     port.reset_stats().expect("reset");
     assert_eq!(port.stats().unwrap().ipackets, 0);
     ok("stats");
+
+    port_control(&port);
+    ok("port-control");
 
     assert!(dpdk::tsc::hz() > 0);
     drop((rx, tx, started, port));
@@ -595,6 +599,38 @@ fn fast_free(eal: &Eal, pool: &Mempool) {
     assert_eq!(rx.rx(&mut inbox), 0, "nothing arrived");
     assert_eq!((pool.in_use(), other.in_use()), (0, 0));
     drop((rx, tx, started));
+}
+
+/// Two clones of a port on two threads make control calls at once, as a monitor reading
+/// statistics beside the main thread changing modes does: DPDK's control functions are not
+/// thread-safe, so the calls must be serialised (debug builds check that none overlap).
+fn port_control(port: &dpdk::Port) {
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    let (a, b) = (port.clone(), port.clone());
+    std::thread::scope(|threads| {
+        let modes = threads.spawn(move || {
+            let mut calls = 0u32;
+            while std::time::Instant::now() < deadline {
+                a.set_promiscuous(calls.is_multiple_of(2)).expect("promiscuous");
+                a.reset_stats().expect("reset");
+                a.xstats().expect("xstats");
+                calls += 1;
+            }
+            calls
+        });
+        let monitor = threads.spawn(move || {
+            let mut calls = 0u32;
+            while std::time::Instant::now() < deadline {
+                b.stats().expect("stats");
+                b.xstats().expect("xstats");
+                b.link().expect("link");
+                calls += 1;
+            }
+            calls
+        });
+        let (modes, monitor) = (modes.join().unwrap(), monitor.join().unwrap());
+        assert!(modes > 10 && monitor > 10, "{modes} and {monitor} rounds");
+    });
 }
 
 fn lpm(eal: &Eal) {
