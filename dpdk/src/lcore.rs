@@ -55,7 +55,14 @@ struct Job<F, T> {
 /// returned when the scope ends, so jobs may borrow what outlives the scope.
 ///
 /// A scope lives on the main lcore: it is neither `Send` nor `Sync`, so jobs cannot launch
-/// other jobs (DPDK launches and waits on the main lcore only).
+/// other jobs (DPDK launches and waits on the main lcore only):
+///
+/// ```compile_fail
+/// # let (eal, _) = dpdk::Eal::init(["app", "-l", "0-2"]).unwrap();
+/// eal.scope(|s| {
+///     s.launch(1, || s.launch(2, || ())).unwrap(); // error: the scope cannot be shared
+/// });
+/// ```
 ///
 /// A job cannot borrow a local that does not outlive the scope:
 ///

@@ -38,6 +38,22 @@ pub mod ptype {
 ///
 /// Data accessors cover the first segment ([`data`](Self::data)) or every segment
 /// ([`segments`](Self::segments)); headers always sit in the first one.
+///
+/// A second owner of the same buffer does not compile:
+///
+/// ```compile_fail
+/// fn second_owner(m: &dpdk::Mbuf) -> dpdk::Mbuf {
+///     m.clone() // error: `Mbuf` is not `Clone` (this clones the reference)
+/// }
+/// ```
+///
+/// Moving it to another thread does:
+///
+/// ```
+/// fn free_there(m: dpdk::Mbuf) {
+///     std::thread::spawn(move || drop(m));
+/// }
+/// ```
 #[repr(transparent)]
 pub struct Mbuf(NonNull<rte_mbuf>);
 

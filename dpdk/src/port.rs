@@ -731,7 +731,35 @@ impl fmt::Debug for Port {
 }
 
 /// The receive side of one queue of a started port. Exactly one exists per queue; it can move
-/// to another lcore (`Send`) but not be shared (`!Sync`, `!Clone`), as DPDK requires.
+/// to another lcore (`Send`) but not be shared (`!Sync`, `!Clone`), as DPDK requires
+/// ("multiple logical cores should never share receive or transmit queues").
+///
+/// Polling one queue from two threads does not compile, neither through a shared reference...
+///
+/// ```compile_fail
+/// fn poll_from_two_threads(rx: &dpdk::RxQueue) {
+///     std::thread::scope(|s| {
+///         s.spawn(|| rx.id()); // error: `Cell<()>` cannot be shared between threads safely
+///         rx.id()
+///     });
+/// }
+/// ```
+///
+/// ... nor through a copy:
+///
+/// ```compile_fail
+/// fn second_handle(rx: &dpdk::RxQueue) -> dpdk::RxQueue {
+///     rx.clone() // error: `RxQueue` is not `Clone` (this clones the reference)
+/// }
+/// ```
+///
+/// Moving the handle to the thread that polls it compiles:
+///
+/// ```
+/// fn poll_there(mut rx: dpdk::RxQueue, mut burst: dpdk::Batch) {
+///     std::thread::spawn(move || rx.rx(&mut burst));
+/// }
+/// ```
 pub struct RxQueue {
     shared: Arc<Shared>,
     id: u16,
@@ -764,6 +792,21 @@ impl RxQueue {
 }
 
 /// The transmit side of one queue of a started port; same ownership rules as [`RxQueue`].
+///
+/// ```compile_fail
+/// fn send_from_two_threads(tx: &dpdk::TxQueue) {
+///     std::thread::scope(|s| {
+///         s.spawn(|| tx.id()); // error: `Cell<()>` cannot be shared between threads safely
+///         tx.id()
+///     });
+/// }
+/// ```
+///
+/// ```
+/// fn send_there(mut tx: dpdk::TxQueue, mut burst: dpdk::Batch) {
+///     std::thread::spawn(move || tx.tx(&mut burst));
+/// }
+/// ```
 pub struct TxQueue {
     shared: Arc<Shared>,
     id: u16,
