@@ -10,7 +10,7 @@ use dpdk_sys::rte_mbuf;
 pub mod ptype {
     macro_rules! ptypes {
         ($($name:ident = $sys:ident;)*) => {
-            $(pub const $name: u32 = dpdk_sys::$sys;)*
+            $(#[doc = concat!("`", stringify!($sys), "`")] pub const $name: u32 = dpdk_sys::$sys;)*
         };
     }
     ptypes! {

@@ -149,6 +149,7 @@ impl Mempool {
         })
     }
 
+    /// The pool's name.
     pub fn name(&self) -> &str {
         &self.inner.name
     }

@@ -31,7 +31,7 @@ use crate::resources::Registration;
 pub mod offload {
     macro_rules! flags {
         ($($(#[$doc:meta])* $name:ident = $sys:ident;)*) => {
-            $($(#[$doc])* pub const $name: u64 = dpdk_sys::$sys as u64;)*
+            $(#[doc = concat!("`", stringify!($sys), "`")] $(#[$doc])* pub const $name: u64 = dpdk_sys::$sys as u64;)*
         };
     }
     flags! {
@@ -100,16 +100,27 @@ impl Drop for Control {
 /// What a port can do (`rte_eth_dev_info`), as far as configuration needs.
 #[derive(Debug, Clone)]
 pub struct PortInfo {
+    /// The port id.
     pub port: u16,
+    /// The device name (`net_virtio_user0`, a PCI address, ...).
     pub name: String,
+    /// The PMD (`net_virtio_user`, `net_mlx5`, ...).
     pub driver: String,
+    /// Most RX queues the device can have.
     pub max_rx_queues: u16,
+    /// Most TX queues the device can have.
     pub max_tx_queues: u16,
+    /// RX offloads the device offers (`offload::RX_*`).
     pub rx_offload_capa: u64,
+    /// TX offloads the device offers (`offload::TX_*`).
     pub tx_offload_capa: u64,
+    /// RSS hash types the device offers (`offload::RSS_*`).
     pub rss_offloads: u64,
+    /// Smallest MTU.
     pub min_mtu: u16,
+    /// Largest MTU.
     pub max_mtu: u16,
+    /// Largest frame the device receives, in bytes.
     pub max_rx_pktlen: u32,
 }
 
@@ -212,6 +223,7 @@ impl PortBuilder {
         })
     }
 
+    /// What the device can do.
     pub fn info(&self) -> &PortInfo {
         &self.info
     }
@@ -447,8 +459,11 @@ impl PortBuilder {
 /// A started port, its queues (index = queue id) and the configuration actually applied.
 #[derive(Debug)]
 pub struct StartedPort {
+    /// The control handle.
     pub port: Port,
+    /// One handle per RX queue, index = queue id.
     pub rx: Vec<RxQueue>,
+    /// One handle per TX queue, index = queue id.
     pub tx: Vec<TxQueue>,
     /// RX offloads in effect (requested ∩ supported).
     pub rx_offloads: u64,
@@ -523,9 +538,11 @@ pub struct Port {
 /// Link state (`rte_eth_link`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Link {
+    /// Whether the link is up.
     pub up: bool,
     /// Mbit/s; 0 when none, `u32::MAX` when the PMD cannot tell (virtio).
     pub speed_mbps: u32,
+    /// Full duplex (rather than half).
     pub full_duplex: bool,
     /// Whether the link negotiated its speed (`RTE_ETH_LINK_AUTONEG`).
     pub autoneg: bool,
@@ -534,23 +551,31 @@ pub struct Link {
 /// Basic counters of a port (`rte_eth_stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PortStats {
+    /// Packets received.
     pub ipackets: u64,
+    /// Packets sent.
     pub opackets: u64,
+    /// Bytes received.
     pub ibytes: u64,
+    /// Bytes sent.
     pub obytes: u64,
     /// Packets the hardware dropped because RX rings were full.
     pub imissed: u64,
+    /// Erroneous packets received.
     pub ierrors: u64,
+    /// Packets the device failed to send.
     pub oerrors: u64,
     /// RX mbuf allocation failures.
     pub rx_nombuf: u64,
 }
 
 impl Port {
+    /// The port id.
     pub fn id(&self) -> u16 {
         self.shared.port
     }
 
+    /// What the device can do (as queried before it was configured).
     pub fn info(&self) -> &PortInfo {
         &self.info
     }
@@ -767,10 +792,12 @@ pub struct RxQueue {
 }
 
 impl RxQueue {
+    /// The port id.
     pub fn port(&self) -> u16 {
         self.shared.port
     }
 
+    /// The queue id.
     pub fn id(&self) -> u16 {
         self.id
     }
@@ -816,10 +843,12 @@ pub struct TxQueue {
 }
 
 impl TxQueue {
+    /// The port id.
     pub fn port(&self) -> u16 {
         self.shared.port
     }
 
+    /// The queue id.
     pub fn id(&self) -> u16 {
         self.id
     }

@@ -611,7 +611,8 @@ fn port_control(port: &dpdk::Port) {
         let modes = threads.spawn(move || {
             let mut calls = 0u32;
             while std::time::Instant::now() < deadline {
-                a.set_promiscuous(calls.is_multiple_of(2)).expect("promiscuous");
+                a.set_promiscuous(calls.is_multiple_of(2))
+                    .expect("promiscuous");
                 a.reset_stats().expect("reset");
                 a.xstats().expect("xstats");
                 calls += 1;
