@@ -3,12 +3,11 @@
 //! Everything is panic-safe: a panic in any job or in the monitor sets the stop flag, so the
 //! others return; everything is joined; the first panic comes back as the error.
 
-use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Mutex;
 
-use dpdk::{Eal, LcoreError};
+use dpdk::{panic_message, Eal, LcoreError};
 use thiserror::Error;
 
 use crate::signal::Stop;
@@ -82,16 +81,6 @@ impl FirstFailure {
 
     fn take(self) -> Option<LcoresError> {
         self.0.into_inner().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic payload".to_owned()
     }
 }
 

@@ -18,8 +18,8 @@ const EAL_VAR: &str = "DPDK_APP_LCORES_EAL";
 /// A run that ends promptly takes milliseconds; a hang is what this catches.
 const PROMPT: Duration = Duration::from_secs(5);
 
-/// Runs `case` in a child with lcores 0 (main) and 1 and returns its stdout.
-fn run_case(case: &str) -> String {
+/// Runs `case` in a child with lcores 0 (main) and 1, which must end promptly with `error`.
+fn expect_error(case: &str, error: &str) {
     let _lock = DpdkLock::acquire();
     let prefix = testkit::unique_prefix("lcores");
     let mut eal = MemoryMode::NoHuge.eal_args(128);
@@ -41,49 +41,38 @@ fn run_case(case: &str) -> String {
     let proc = Proc::spawn(case, &mut cmd, Some(&prefix));
     let (output, killed) = proc.wait(Duration::from_secs(60));
     assert_success(case, &output, killed);
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
-        stdout.contains(&format!("ok: {case}\n")),
-        "{}",
+        stdout.contains(&format!("ok: {case}\n")) && stdout.contains(&format!("error: {error}\n")),
+        "expected the error {error:?}\n{}",
         describe(case, &output)
     );
-    stdout
 }
 
 #[test]
 fn a_monitor_panic_on_the_main_thread_stops_the_workers_and_is_the_error() {
-    let out = run_case("monitor-here");
-    assert!(
-        out.contains("error: the monitor panicked: monitor fails on purpose"),
-        "{out}"
+    expect_error(
+        "monitor-here",
+        "the monitor panicked: monitor fails on purpose",
     );
 }
 
 #[test]
 fn a_monitor_panic_beside_the_main_lcore_job_stops_it_and_is_the_error() {
-    let out = run_case("monitor-beside-main-job");
-    assert!(
-        out.contains("error: the monitor panicked: monitor fails on purpose"),
-        "{out}"
+    expect_error(
+        "monitor-beside-main-job",
+        "the monitor panicked: monitor fails on purpose",
     );
 }
 
 #[test]
 fn a_worker_panic_stops_the_others_and_wins_over_later_panics() {
-    let out = run_case("worker-first");
-    assert!(
-        out.contains("error: lcore 1 panicked: worker fails on purpose"),
-        "{out}"
-    );
+    expect_error("worker-first", "lcore 1 panicked: worker fails on purpose");
 }
 
 #[test]
 fn a_main_lcore_job_panic_stops_the_workers_and_is_the_error() {
-    let out = run_case("main-job");
-    assert!(
-        out.contains("error: lcore 0 panicked: main job fails on purpose"),
-        "{out}"
-    );
+    expect_error("main-job", "lcore 0 panicked: main job fails on purpose");
 }
 
 /// The child side; does nothing when run as an ordinary test.

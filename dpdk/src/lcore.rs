@@ -156,8 +156,9 @@ impl<T> LcoreJoinHandle<'_, T> {
     }
 }
 
-/// The text of a panic payload (`&str` or `String`, as `panic!` makes them).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
+/// The text of a panic payload (`&str` or `String`, as `panic!` makes them), as
+/// [`LcoreError::Panicked`] carries it.
+pub fn panic_message(payload: &(dyn Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = payload.downcast_ref::<String>() {

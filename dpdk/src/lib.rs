@@ -48,7 +48,7 @@ pub mod tsc;
 pub use batch::{Batch, Drain};
 pub use eal::Eal;
 pub use error::{EalError, Errno, LcoreError, LpmError, MempoolError, PortError};
-pub use lcore::{current_lcore, LcoreJoinHandle, LcoreScope};
+pub use lcore::{current_lcore, panic_message, LcoreJoinHandle, LcoreScope};
 pub use lpm::{Lpm, Lpm6};
 pub use mac::{MacAddr, MacAddrParseError};
 pub use mbuf::{ptype, Mbuf};
