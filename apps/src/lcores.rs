@@ -1,19 +1,25 @@
 //! Running one forwarding job per lcore next to a monitor (periodic statistics).
+//!
+//! Everything is panic-safe: a panic in any job or in the monitor sets the stop flag, so the
+//! others return; everything is joined; the first panic comes back as the error.
 
+use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
 
-use dpdk::{Eal, LcoreError};
+use dpdk::{panic_message, Eal, LcoreError};
+use thiserror::Error;
 
 use crate::signal::Stop;
 
-/// Work for one lcore: runs until the stop flag is set.
-pub struct Job {
+/// Work for one lcore: runs until the stop flag is set. It may borrow what outlives the run.
+pub struct Job<'a> {
     pub lcore: u32,
-    pub work: Box<dyn FnOnce() + Send + 'static>,
+    pub work: Box<dyn FnOnce() + Send + 'a>,
 }
 
-impl Job {
-    pub fn new(lcore: u32, work: impl FnOnce() + Send + 'static) -> Self {
+impl<'a> Job<'a> {
+    pub fn new(lcore: u32, work: impl FnOnce() + Send + 'a) -> Self {
         Job {
             lcore,
             work: Box::new(work),
@@ -21,85 +27,142 @@ impl Job {
     }
 }
 
-impl std::fmt::Debug for Job {
+impl std::fmt::Debug for Job<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Job(lcore {})", self.lcore)
     }
 }
 
-/// Sets the stop flag when dropped during a panic, so one failing lcore stops the others.
-struct StopOnPanic(Stop);
+/// Who failed in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Participant {
+    /// The job of this lcore.
+    Lcore(u32),
+    /// The monitor (periodic statistics).
+    Monitor,
+}
 
-impl Drop for StopOnPanic {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.set();
+impl fmt::Display for Participant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Participant::Lcore(lcore) => write!(f, "lcore {lcore}"),
+            Participant::Monitor => f.write_str("the monitor"),
         }
     }
 }
 
-/// Runs each job on its lcore and `monitor` alongside, and returns when all jobs returned.
+/// Why a run failed: the first failure, in the order they happened.
+#[derive(Debug, Error)]
+pub enum LcoresError {
+    /// A job could not be launched (two jobs for one lcore, an lcore that is not enabled).
+    #[error(transparent)]
+    Launch(#[from] LcoreError),
+    #[error("cannot start the monitor thread: {0}")]
+    MonitorThread(std::io::Error),
+    #[error("{who} panicked: {message}")]
+    Panicked { who: Participant, message: String },
+}
+
+/// The first failure of a run; later ones (often consequences of the first) are dropped.
+#[derive(Default)]
+struct FirstFailure(Mutex<Option<LcoresError>>);
+
+impl FirstFailure {
+    fn record(&self, error: LcoresError) {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_or_insert(error);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).is_none()
+    }
+
+    fn take(self) -> Option<LcoresError> {
+        self.0.into_inner().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs `work` for `who`. A panic is recorded (before anyone can see the stop flag, so that
+/// it is first if it caused the others) and sets `stop`.
+fn guarded(who: Participant, work: impl FnOnce(), stop: &Stop, first: &FirstFailure) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(work)) {
+        first.record(LcoresError::Panicked {
+            who,
+            message: panic_message(&*payload),
+        });
+        stop.set();
+    }
+}
+
+/// Runs each job on its lcore and `monitor` alongside, and returns when all have returned.
 ///
 /// A job for the main lcore runs on this thread while the monitor runs on a helper thread;
-/// without one, the monitor runs here. The monitor must return once `stop` is set. A panicking
-/// job sets `stop` and is reported after everything has been joined.
-pub fn run(
+/// without one, the monitor runs here. The monitor must return once `stop` is set; when it
+/// or the main lcore's job returns, `stop` is set. A panic anywhere sets `stop`; once
+/// everything has been joined, the first panic is the error.
+pub fn run<'env>(
     eal: &Eal,
-    jobs: Vec<Job>,
+    jobs: Vec<Job<'env>>,
     stop: &Stop,
-    monitor: impl FnOnce() + Send + 'static,
-) -> Result<(), LcoreError> {
+    monitor: impl FnOnce() + Send + 'env,
+) -> Result<(), LcoresError> {
     let main = eal.main_lcore();
-    let mut main_job = None;
-    let mut handles = Vec::new();
-    let mut first_error = None;
-    for job in jobs {
-        if job.lcore == main {
-            main_job = Some(job.work);
-            continue;
-        }
-        let guard = StopOnPanic(stop.clone());
-        let work = job.work;
-        match eal.launch(job.lcore, move || {
-            let _guard = guard;
-            work()
-        }) {
-            Ok(h) => handles.push(h),
-            Err(e) => {
+    let failures = FirstFailure::default();
+    let first = &failures;
+    eal.scope(|s| {
+        let mut main_job = None;
+        let mut handles = Vec::new();
+        for Job { lcore, work } in jobs {
+            let launched = if lcore == main {
+                if main_job.is_some() {
+                    Err(LcoreError::Busy(main))
+                } else {
+                    main_job = Some(work);
+                    Ok(())
+                }
+            } else {
+                s.launch(lcore, move || {
+                    guarded(Participant::Lcore(lcore), work, stop, first)
+                })
+                .map(|h| handles.push(h))
+            };
+            if let Err(e) = launched {
+                first.record(e.into());
                 stop.set();
-                first_error.get_or_insert(e);
                 break;
             }
         }
-    }
 
-    if let Some(work) = main_job.filter(|_| first_error.is_none()) {
-        let monitor = std::thread::Builder::new()
-            .name("monitor".into())
-            .spawn(monitor)
-            .expect("cannot spawn the monitor thread");
-        let result = panic::catch_unwind(AssertUnwindSafe(work));
-        stop.set();
-        let _ = monitor.join();
-        if let Err(payload) = result {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            first_error.get_or_insert(LcoreError::Panicked {
-                lcore: main,
-                message,
+        if first.is_empty() {
+            std::thread::scope(|threads| match main_job {
+                Some(work) => {
+                    let monitor = std::thread::Builder::new()
+                        .name("monitor".into())
+                        .spawn_scoped(threads, move || {
+                            guarded(Participant::Monitor, monitor, stop, first);
+                            stop.set();
+                        });
+                    match monitor {
+                        Ok(_) => guarded(Participant::Lcore(main), work, stop, first),
+                        Err(e) => first.record(LcoresError::MonitorThread(e)),
+                    }
+                    stop.set();
+                }
+                None => {
+                    guarded(Participant::Monitor, monitor, stop, first);
+                    stop.set();
+                }
             });
         }
-    } else if first_error.is_none() {
-        monitor();
-    }
 
-    for h in handles {
-        if let Err(e) = h.join() {
-            first_error.get_or_insert(e);
+        for h in handles {
+            // Jobs catch their own panics; a join error is one the job could not catch.
+            if let Err(e) = h.join() {
+                first.record(e.into());
+            }
         }
-    }
-    first_error.map_or(Ok(()), Err)
+    });
+    failures.take().map_or(Ok(()), Err)
 }

@@ -6,11 +6,11 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use dpdk::{Eal, EalError, LcoreError, Port};
+use dpdk::{Eal, EalError, Port};
 use thiserror::Error;
 
 use crate::cmdline::split_eal_app;
-use crate::lcores::{self, Job};
+use crate::lcores::{self, Job, LcoresError};
 use crate::monitor::Reporter;
 use crate::quiesce;
 use crate::signal::Stop;
@@ -21,7 +21,7 @@ pub enum RunError {
     #[error(transparent)]
     Eal(#[from] EalError),
     #[error(transparent)]
-    Lcore(#[from] LcoreError),
+    Lcore(#[from] LcoresError),
     #[error("cannot install the signal handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot write the statistics file: {0}")]

@@ -27,16 +27,19 @@ impl Batch {
         }
     }
 
+    /// Packets in the batch.
     #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the batch holds no packet.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Packets the batch can hold (fixed at creation).
     #[inline]
     pub fn capacity(&self) -> usize {
         self.slots.len()
@@ -48,6 +51,7 @@ impl Batch {
         self.capacity() - self.len
     }
 
+    /// Whether no slot is free.
     #[inline]
     pub fn is_full(&self) -> bool {
         self.len == self.capacity()
@@ -89,10 +93,12 @@ impl Batch {
         unsafe { std::slice::from_raw_parts_mut(self.slots.as_mut_ptr().cast::<Mbuf>(), self.len) }
     }
 
+    /// The packets, in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Mbuf> {
         self.as_slice().iter()
     }
 
+    /// The packets, in order, writable.
     pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Mbuf> {
         self.as_mut_slice().iter_mut()
     }

@@ -17,6 +17,30 @@ static INITIALISED: AtomicBool = AtomicBool::new(false);
 /// happen there. Dropping it waits for all worker lcores and calls `rte_eal_cleanup`, unless
 /// mempools, ports or tables created from it are still alive (then cleanup is left to process
 /// exit, because those objects may still point into DPDK memory).
+///
+/// It cannot move to another thread (not `Send`)...
+///
+/// ```compile_fail
+/// let (eal, _) = dpdk::Eal::init(["app"]).unwrap();
+/// std::thread::spawn(move || drop(eal)); // error: `*const ()` cannot be sent between threads
+/// ```
+///
+/// ... nor be used from one (not `Sync`):
+///
+/// ```compile_fail
+/// let (eal, _) = dpdk::Eal::init(["app"]).unwrap();
+/// std::thread::scope(|s| {
+///     s.spawn(|| eal.worker_lcores()); // error: `*const ()` cannot be shared between threads
+/// });
+/// ```
+///
+/// What it tells can:
+///
+/// ```no_run
+/// let (eal, _) = dpdk::Eal::init(["app"]).unwrap();
+/// let workers = eal.worker_lcores();
+/// std::thread::spawn(move || drop(workers));
+/// ```
 #[derive(Debug)]
 pub struct Eal {
     _main_lcore_only: PhantomData<*const ()>,
@@ -135,6 +159,7 @@ impl Drop for Eal {
     fn drop(&mut self) {
         // SAFETY: we are on the main lcore (Eal is !Send); waits for every worker to finish.
         unsafe { dpdk_sys::rte_eal_mp_wait_lcore() };
+        crate::mempool::sweep_at_exit();
         let live = resources::live();
         if live > 0 {
             tracing::debug!(

@@ -61,41 +61,80 @@ pub enum EalError {
     AlreadyInitialized,
     /// An argument cannot be passed to C.
     #[error("EAL argument {index} ({arg:?}) contains a NUL byte")]
-    NulInArgument { index: usize, arg: String },
+    NulInArgument {
+        /// Position in argv (0 = program name).
+        index: usize,
+        /// The argument.
+        arg: String,
+    },
     /// `rte_eal_init` failed; DPDK has printed its own diagnostics to stderr as well.
     #[error("rte_eal_init failed: {errno}")]
-    Init { errno: Errno },
+    Init {
+        /// `rte_errno` after the call.
+        errno: Errno,
+    },
 }
 
 /// Errors of mempool creation and mbuf allocation.
 #[derive(Debug, thiserror::Error)]
 pub enum MempoolError {
+    /// The name is empty, too long for DPDK or holds a NUL byte.
     #[error("mempool name {name:?} is invalid: {reason}")]
-    InvalidName { name: String, reason: &'static str },
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `rte_pktmbuf_pool_create` failed (no memory, a pool of that name exists, ...).
     #[error("cannot create mempool {name:?} of {size} mbufs: {errno}")]
     Create {
+        /// The pool's name.
         name: String,
+        /// Mbufs asked for.
         size: u32,
+        /// `rte_errno` after the call.
         errno: Errno,
     },
     /// The pool has fewer free mbufs than requested.
     #[error("mempool {name:?} exhausted: cannot allocate {wanted} mbufs")]
-    Exhausted { name: String, wanted: usize },
+    Exhausted {
+        /// The pool's name.
+        name: String,
+        /// Mbufs asked for.
+        wanted: usize,
+    },
 }
 
 /// Errors of port (ethdev) configuration and control.
 #[derive(Debug, thiserror::Error)]
 pub enum PortError {
+    /// No usable ethdev port has this id.
     #[error("port {port} does not exist (ports available: {available})")]
-    NoSuchPort { port: u16, available: u16 },
+    NoSuchPort {
+        /// The id asked for.
+        port: u16,
+        /// How many ports the EAL found.
+        available: u16,
+    },
+    /// A DPDK call on the port failed.
     #[error("port {port}: {what}: {errno}")]
     Call {
+        /// The port.
         port: u16,
+        /// The DPDK function.
         what: &'static str,
+        /// The error it returned.
         errno: Errno,
     },
+    /// The configuration asked for is not possible on this port.
     #[error("port {port}: {what}")]
-    Invalid { port: u16, what: String },
+    Invalid {
+        /// The port.
+        port: u16,
+        /// What is wrong.
+        what: String,
+    },
 }
 
 impl PortError {
@@ -111,25 +150,49 @@ impl PortError {
 /// Errors of launching work on lcores.
 #[derive(Debug, thiserror::Error)]
 pub enum LcoreError {
+    /// The lcore is not a worker of this EAL (the main lcore, or not in `-l`).
     #[error("lcore {0} is not an enabled worker lcore of this EAL (check -l / --main-lcore)")]
     NotWorker(u32),
+    /// The lcore runs a job, or ran one that has not been joined.
     #[error("lcore {0} is still running or has not been joined")]
     Busy(u32),
+    /// The job panicked; the panic was caught on its lcore.
     #[error("lcore {lcore} panicked: {message}")]
-    Panicked { lcore: u32, message: String },
+    Panicked {
+        /// The lcore the job ran on.
+        lcore: u32,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// Errors of the longest-prefix-match tables.
 #[derive(Debug, thiserror::Error)]
 pub enum LpmError {
+    /// The name is empty, too long for DPDK or holds a NUL byte.
     #[error("LPM table name {name:?} is invalid: {reason}")]
-    InvalidName { name: String, reason: &'static str },
+    InvalidName {
+        /// The name given.
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `rte_lpm_create` / `rte_lpm6_create` failed.
     #[error("cannot create LPM table {name:?}: {errno}")]
-    Create { name: String, errno: Errno },
+    Create {
+        /// The table's name.
+        name: String,
+        /// `rte_errno` after the call.
+        errno: Errno,
+    },
+    /// A route could not be added (table full, depth out of range).
     #[error("cannot add route {route} to LPM table {name:?}: {errno}")]
     Add {
+        /// The table's name.
         name: String,
+        /// The route, as `prefix/depth -> next hop`.
         route: String,
+        /// The error DPDK returned.
         errno: Errno,
     },
 }

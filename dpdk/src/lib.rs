@@ -9,6 +9,10 @@
 //! * a [`Batch`] holds a burst; packets that [`TxQueue::tx`] did not take stay in it;
 //! * an [`RxQueue`]/[`TxQueue`] is handed out once per queue, is `Send` but neither `Clone` nor
 //!   `Sync`, so one lcore at a time polls it;
+//! * a [`Port`] handle can be cloned and shared between threads: its control calls are
+//!   serialised per port (DPDK's control path is not thread-safe); the fast path takes no lock;
+//! * work runs on worker lcores inside a scope ([`Eal::scope`]) that waits for all of it before
+//!   it ends, so jobs may borrow from the caller and no join can happen after the EAL is gone;
 //! * mempools, ports and tables are released only when nothing can still point into them, and the
 //!   EAL is cleaned up only when they all are.
 //!
@@ -26,6 +30,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod batch;
 mod eal;
 mod error;
@@ -42,7 +48,7 @@ pub mod tsc;
 pub use batch::{Batch, Drain};
 pub use eal::Eal;
 pub use error::{EalError, Errno, LcoreError, LpmError, MempoolError, PortError};
-pub use lcore::{current_lcore, LcoreJoinHandle};
+pub use lcore::{current_lcore, panic_message, LcoreJoinHandle, LcoreScope};
 pub use lpm::{Lpm, Lpm6};
 pub use mac::{MacAddr, MacAddrParseError};
 pub use mbuf::{ptype, Mbuf};

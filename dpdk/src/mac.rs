@@ -13,6 +13,7 @@ impl MacAddr {
         MacAddr([0x02, 0, 0, 0, 0, n])
     }
 
+    /// The six bytes, in transmission order.
     pub const fn octets(&self) -> [u8; 6] {
         self.0
     }

@@ -10,7 +10,7 @@ use dpdk_sys::rte_mbuf;
 pub mod ptype {
     macro_rules! ptypes {
         ($($name:ident = $sys:ident;)*) => {
-            $(pub const $name: u32 = dpdk_sys::$sys;)*
+            $(#[doc = concat!("`", stringify!($sys), "`")] pub const $name: u32 = dpdk_sys::$sys;)*
         };
     }
     ptypes! {
@@ -38,6 +38,22 @@ pub mod ptype {
 ///
 /// Data accessors cover the first segment ([`data`](Self::data)) or every segment
 /// ([`segments`](Self::segments)); headers always sit in the first one.
+///
+/// A second owner of the same buffer does not compile:
+///
+/// ```compile_fail
+/// fn second_owner(m: &dpdk::Mbuf) -> dpdk::Mbuf {
+///     m.clone() // error: `Mbuf` is not `Clone` (this clones the reference)
+/// }
+/// ```
+///
+/// Moving it to another thread does:
+///
+/// ```
+/// fn free_there(m: dpdk::Mbuf) {
+///     std::thread::spawn(move || drop(m));
+/// }
+/// ```
 #[repr(transparent)]
 pub struct Mbuf(NonNull<rte_mbuf>);
 
@@ -241,6 +257,29 @@ impl Mbuf {
         }
         *self.raw_mut().pkt_len_mut() -= len as u32;
         Some(())
+    }
+
+    /// Whether every segment comes from `pool` and owns its data (neither indirect nor with
+    /// an external buffer): what fast mbuf freeing needs. The first segment's fields share
+    /// the cache line a PMD reads anyway; chains are walked.
+    #[inline]
+    pub(crate) fn fast_free_ok(&self, pool: *mut dpdk_sys::rte_mempool) -> bool {
+        const SHARED: u64 = dpdk_sys::RTE_MBUF_F_INDIRECT | dpdk_sys::RTE_MBUF_F_EXTERNAL;
+        let ok = |m: &rte_mbuf| m.pool == pool && m.ol_flags & SHARED == 0;
+        let head = self.raw();
+        if head.nb_segs() <= 1 {
+            return ok(head);
+        }
+        let mut next = Some(self.0);
+        while let Some(seg) = next {
+            // SAFETY: `seg` is a valid segment of the chain we own; borrowed from &self.
+            let m = unsafe { seg.as_ref() };
+            if !ok(m) {
+                return false;
+            }
+            next = NonNull::new(m.next);
+        }
+        true
     }
 
     /// Appends `tail`'s segments to this packet (`rte_pktmbuf_chain`). On failure (too many

@@ -6,9 +6,13 @@
 /// `RLIMIT_MEMLOCK` before and after [`raise_memlock_limit`], in bytes (`None` = unlimited).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemlockLimits {
+    /// Soft limit before.
     pub before_soft: Option<u64>,
+    /// Hard limit before.
     pub before_hard: Option<u64>,
+    /// Soft limit after.
     pub after_soft: Option<u64>,
+    /// Hard limit after.
     pub after_hard: Option<u64>,
 }
 

@@ -3,21 +3,32 @@
 use std::ffi::CString;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dpdk_sys::{rte_mbuf, rte_mempool};
 
 use crate::batch::Batch;
 use crate::eal::Eal;
 use crate::error::{Errno, MempoolError};
+use crate::lcore;
 use crate::mbuf::Mbuf;
 use crate::resources::Registration;
 
 /// A pool of packet buffers (`rte_pktmbuf_pool_create`).
 ///
-/// Cheap to clone (shared ownership) and usable from any lcore. When the last handle is dropped
-/// the pool is freed, but only if every mbuf has come back: mbufs do not hold a handle, so a pool
-/// with mbufs still out is leaked instead, which keeps those mbufs valid.
+/// Cheap to clone (shared ownership) and usable from any lcore.
+///
+/// When the last handle is dropped the pool is *retired*, and freed only when two things hold:
+/// every mbuf has come back (mbufs do not hold a handle, so freeing earlier would leave them
+/// dangling), and nothing else can be touching the pool. The count of mbufs in use cannot tell
+/// the second: an lcore freeing an mbuf into its per-lcore cache raises the cache's length
+/// before it writes the pointer, so a count taken meanwhile can read zero while the pool's
+/// memory is still being written. The decision is therefore made only on the main lcore while
+/// no job launched in an [`Eal::scope`](crate::Eal::scope) is unjoined (no worker lcore can
+/// be in a cache; threads outside the EAL have no cache and free straight into the pool's
+/// ring, whose count is updated last). Retired pools are examined when a pool is created or
+/// dropped, when a job is joined, when a scope ends and when the [`Eal`] is dropped; one
+/// whose mbufs never all come back stays allocated, and keeps the EAL from cleaning up.
 #[derive(Clone)]
 pub struct Mempool {
     inner: Arc<Inner>,
@@ -27,7 +38,56 @@ struct Inner {
     raw: NonNull<rte_mempool>,
     name: String,
     data_room: u16,
+    /// Moves to the retired pool on drop.
     registration: Option<Registration>,
+}
+
+/// A pool whose handles are all gone, waiting to be freed.
+struct Retired {
+    raw: NonNull<rte_mempool>,
+    name: String,
+    /// Keeps the EAL from cleaning up under the pool until it is freed.
+    _registration: Option<Registration>,
+}
+
+// SAFETY: a retired pool is only counted and freed, under the RETIRED lock, on the main lcore
+// while no worker lcore runs a job of ours (`sweep` checks `lcore::quiescent`).
+unsafe impl Send for Retired {}
+
+/// Pools retired and not yet freed.
+static RETIRED: Mutex<Vec<Retired>> = Mutex::new(Vec::new());
+
+/// Frees the retired pools whose mbufs have all come back, if the calling thread is the main
+/// lcore and no worker lcore can be running a job (otherwise the in-use count is not exact,
+/// see [`Mempool`]).
+pub(crate) fn sweep() {
+    if !lcore::quiescent() {
+        return;
+    }
+    let mut retired = RETIRED.lock().unwrap_or_else(|e| e.into_inner());
+    retired.retain(|pool| {
+        // SAFETY: a valid pool (not freed yet); quiescent, so no other lcore is in one of its
+        // caches and the count is exact.
+        let in_use = unsafe { dpdk_sys::rte_mempool_in_use_count(pool.raw.as_ptr()) };
+        if in_use > 0 {
+            return true;
+        }
+        // SAFETY: no handle remains, every mbuf is back in the pool and nothing can be
+        // putting one into it (see above), so nothing refers to the pool's memory any more.
+        unsafe { dpdk_sys::rte_mempool_free(pool.raw.as_ptr()) };
+        false
+    });
+}
+
+/// Called by `Eal`'s drop after every lcore has been waited for: frees what can be freed and
+/// reports the pools that stay (their registrations keep the EAL from cleaning up).
+pub(crate) fn sweep_at_exit() {
+    sweep();
+    for pool in RETIRED.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        // SAFETY: a valid pool (retired pools are never freed outside `sweep`).
+        let in_use = unsafe { dpdk_sys::rte_mempool_in_use_count(pool.raw.as_ptr()) };
+        tracing::warn!(pool = %pool.name, in_use, "mempool dropped with mbufs still allocated; leaking it");
+    }
 }
 
 // SAFETY: rte_mempool get/put are multi-producer/multi-consumer safe; the pointer itself is
@@ -59,6 +119,8 @@ impl Mempool {
             name: name.to_owned(),
             reason: "contains a NUL byte",
         })?;
+        // A retired pool of the same name may be free to go now.
+        sweep();
         let cache_size = cache_size.min(dpdk_sys::RTE_MEMPOOL_CACHE_MAX_SIZE);
         // SAFETY: EAL is initialised (we were given &Eal); c_name is a valid C string copied by
         // DPDK; socket -1 means SOCKET_ID_ANY.
@@ -87,6 +149,7 @@ impl Mempool {
         })
     }
 
+    /// The pool's name.
     pub fn name(&self) -> &str {
         &self.inner.name
     }
@@ -160,17 +223,15 @@ impl Mempool {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        // SAFETY: valid pool pointer; nothing else holds a handle any more.
-        let in_use = unsafe { dpdk_sys::rte_mempool_in_use_count(self.raw.as_ptr()) };
-        if in_use > 0 {
-            tracing::warn!(pool = %self.name, in_use, "mempool dropped with mbufs still allocated; leaking it");
-            // Keep the EAL registration forever: the pool stays mapped for those mbufs.
-            std::mem::forget(self.registration.take());
-            return;
-        }
-        // SAFETY: no handle remains and every mbuf is back in the pool, so nothing refers to
-        // the pool's memory any more.
-        unsafe { dpdk_sys::rte_mempool_free(self.raw.as_ptr()) };
+        RETIRED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Retired {
+                raw: self.raw,
+                name: std::mem::take(&mut self.name),
+                _registration: self.registration.take(),
+            });
+        sweep();
     }
 }
 

@@ -27,8 +27,11 @@ const CHECKS: &[&str] = &[
     "batch-ops",
     "exhaustion",
     "lcores",
+    "retired-pools",
+    "fast-free",
     "lpm",
     "stats",
+    "port-control",
     "no-leak",
 ];
 
@@ -56,6 +59,7 @@ fn orchestrate() {
                 &prefix,
                 "--vdev=net_ring0",
                 "--vdev=net_ring1",
+                "--vdev=net_ring2",
                 "--log-level=lib.eal:warning",
                 "--",
                 "app-arg",
@@ -144,12 +148,12 @@ fn child() {
     ));
     ok("eal-once");
 
-    assert_eq!(eal.port_ids(), [0, 1]);
+    assert_eq!(eal.port_ids(), [0, 1, 2]);
     assert!(matches!(
         PortBuilder::new(&eal, 7),
         Err(PortError::NoSuchPort {
             port: 7,
-            available: 2
+            available: 3
         })
     ));
     ok("ports");
@@ -281,6 +285,12 @@ fn child() {
     lcores(&eal, &pool);
     ok("lcores");
 
+    retired_pools(&eal);
+    ok("retired-pools");
+
+    fast_free(&eal, &pool);
+    ok("fast-free");
+
     lpm(&eal);
     ok("lpm");
 
@@ -296,6 +306,9 @@ fn child() {
     port.reset_stats().expect("reset");
     assert_eq!(port.stats().unwrap().ipackets, 0);
     ok("stats");
+
+    port_control(&port);
+    ok("port-control");
 
     assert!(dpdk::tsc::hz() > 0);
     drop((rx, tx, started, port));
@@ -376,24 +389,71 @@ fn lcores(eal: &Eal, pool: &Mempool) {
     assert_eq!(eal.main_lcore(), 0);
     assert_eq!(eal.worker_lcores(), [1]);
     assert_eq!(dpdk::current_lcore(), Some(0));
-    let h = eal
-        .launch(1, || (dpdk::current_lcore(), 40 + 2))
-        .expect("launch");
-    assert_eq!(h.lcore(), 1);
-    assert_eq!(h.join().expect("join"), (Some(1), 42));
-    assert!(matches!(
-        eal.launch(0, || ()),
-        Err(LcoreError::NotWorker(0))
-    ));
-    let h = eal
-        .launch(1, || -> u32 { panic!("boom on purpose") })
-        .expect("launch");
-    match h.join() {
-        Err(LcoreError::Panicked { lcore: 1, message }) => {
-            assert!(message.contains("boom on purpose"))
+    eal.scope(|s| {
+        let h = s
+            .launch(1, || (dpdk::current_lcore(), 40 + 2))
+            .expect("launch");
+        assert_eq!(h.lcore(), 1);
+        assert!(
+            matches!(s.launch(1, || ()), Err(LcoreError::Busy(1))),
+            "an lcore runs one job until it is joined"
+        );
+        assert_eq!(h.join().expect("join"), (Some(1), 42));
+        assert!(matches!(s.launch(0, || ()), Err(LcoreError::NotWorker(0))));
+        let h = s
+            .launch(1, || -> u32 { panic!("boom on purpose") })
+            .expect("launch");
+        match h.join() {
+            Err(LcoreError::Panicked { lcore: 1, message }) => {
+                assert!(message.contains("boom on purpose"))
+            }
+            other => panic!("expected a caught panic, got {other:?}"),
         }
-        other => panic!("expected a caught panic, got {other:?}"),
-    }
+    });
+
+    // Jobs borrow from the caller: the scope joins them before it returns.
+    let mut counts = [0u32; 4];
+    let total: u32 = eal.scope(|s| {
+        s.launch(1, || {
+            for (i, c) in counts.iter_mut().enumerate() {
+                *c = i as u32 * 10;
+            }
+        })
+        .expect("launch");
+        7 // not joined: the scope waits for it
+    });
+    assert_eq!((total, counts), (7, [0, 10, 20, 30]));
+
+    // A panicking scope still waits for its jobs before the panic goes on.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eal.scope(|s| {
+            s.launch(1, || {
+                std::thread::sleep(Duration::from_millis(200));
+                done.store(true, std::sync::atomic::Ordering::Release);
+            })
+            .expect("launch");
+            panic!("scope closure panics on purpose");
+        })
+    }));
+    assert!(caught.is_err());
+    assert!(
+        done.load(std::sync::atomic::Ordering::Acquire),
+        "the job ran to its end before the scope unwound"
+    );
+
+    // A job that panicked and was not joined makes the scope panic once all is waited for.
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        eal.scope(|s| {
+            s.launch(1, || panic!("unjoined job panics on purpose"))
+                .expect("launch");
+        })
+    }));
+    let message = caught.expect_err("the scope reports the unjoined panic");
+    assert_eq!(
+        message.downcast_ref::<&str>(),
+        Some(&"a job launched in an lcore scope panicked and was not joined")
+    );
 
     // Queues and mbufs move to a worker lcore: it transmits on port 1, we receive here.
     let mut started = PortBuilder::new(eal, 1)
@@ -402,13 +462,12 @@ fn lcores(eal: &Eal, pool: &Mempool) {
         .expect("port 1");
     let mut tx = started.tx.remove(0);
     let mut rx = started.rx.remove(0);
-    let worker_pool = pool.clone();
     let tag = *b"LCOR";
-    let h = eal
-        .launch(1, move || {
+    let sent = eal.scope(|s| {
+        s.launch(1, || {
             let mut burst = Batch::new(32);
             for seq in 0..100 {
-                burst.push(build(&worker_pool, tag, seq)).unwrap();
+                burst.push(build(pool, tag, seq)).unwrap();
                 if burst.is_full() || seq == 99 {
                     while !burst.is_empty() {
                         tx.tx(&mut burst);
@@ -417,8 +476,11 @@ fn lcores(eal: &Eal, pool: &Mempool) {
             }
             100u32
         })
-        .expect("launch sender");
-    assert_eq!(h.join().unwrap(), 100);
+        .expect("launch sender")
+        .join()
+        .unwrap()
+    });
+    assert_eq!(sent, 100);
     let mut arrivals = Arrivals::new(100);
     let mut inbox = Batch::new(128);
     rx.rx(&mut inbox);
@@ -426,6 +488,150 @@ fn lcores(eal: &Eal, pool: &Mempool) {
     assert!(arrivals.complete(), "received {} of 100", arrivals.count);
     drop(inbox);
     assert_eq!(pool.in_use(), 0);
+}
+
+/// Whether a pool of this name exists (DPDK refuses a second one of the same name).
+fn pool_exists(eal: &Eal, name: &str) -> bool {
+    match Mempool::new_pktmbuf(eal, name, 63, 8, 2176) {
+        Ok(_) => false,
+        Err(MempoolError::Create { errno, .. }) if errno.0 == libc::EEXIST => true,
+        Err(e) => panic!("unexpected error creating {name}: {e}"),
+    }
+}
+
+/// A pool whose last handle goes is freed only when no other lcore can be touching its
+/// caches and all its mbufs are back; until then it stays (and keeps its name).
+fn retired_pools(eal: &Eal) {
+    let running = std::sync::atomic::AtomicBool::new(true);
+    eal.scope(|s| {
+        let worker = s
+            .launch(1, || {
+                while running.load(std::sync::atomic::Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+            .expect("launch");
+        // Lets the worker go also when an assertion fails (the scope waits for it).
+        struct Release<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Release<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, std::sync::atomic::Ordering::Release);
+            }
+        }
+        let _release = Release(&running);
+        let pool = Mempool::new_pktmbuf(eal, "retired", 63, 8, 2176).expect("pool");
+        drop(pool.alloc_bulk(&mut Batch::new(8), 8));
+        drop(pool);
+        assert!(
+            pool_exists(eal, "retired"),
+            "not freed while a worker lcore runs (it may be freeing into its cache)"
+        );
+        running.store(false, std::sync::atomic::Ordering::Release);
+        worker.join().expect("join");
+        assert!(
+            !pool_exists(eal, "retired"),
+            "freed once the worker is joined"
+        );
+    });
+
+    let pool = Mempool::new_pktmbuf(eal, "retired_busy", 63, 8, 2176).expect("pool");
+    let m = pool.alloc().expect("mbuf");
+    drop(pool);
+    assert!(
+        pool_exists(eal, "retired_busy"),
+        "kept while one of its mbufs is out"
+    );
+    drop(m);
+    assert!(
+        !pool_exists(eal, "retired_busy"),
+        "freed once its mbufs are back"
+    );
+}
+
+/// Fast mbuf freeing (the PMD returns sent mbufs to one pool without looking at them) cannot
+/// be requested as a bare offload flag, only for one pool, and the TX queues then refuse
+/// mbufs that would go back to the wrong pool.
+fn fast_free(eal: &Eal, pool: &Mempool) {
+    let fast_free = u64::from(dpdk_sys::RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE);
+    let err = PortBuilder::new(eal, 2)
+        .expect("port 2")
+        .tx_offloads(fast_free)
+        .start(pool)
+        .expect_err("the bare fast-free flag is refused");
+    assert!(matches!(err, PortError::Invalid { port: 2, .. }), "{err}");
+
+    let other = Mempool::new_pktmbuf(eal, "other_pool", 63, 0, 2176).expect("pool");
+    let mut started = PortBuilder::new(eal, 2)
+        .expect("port 2")
+        .tx_fast_free(pool)
+        .start(pool)
+        .expect("start port 2 with fast free");
+    let (mut rx, mut tx) = (started.rx.remove(0), started.tx.remove(0));
+    let tag = *b"FAST";
+    let mut burst = Batch::new(4);
+    let mut inbox = Batch::new(4);
+    // Packets of the pool go out, in one segment or several.
+    burst.push(build(pool, tag, 0)).unwrap();
+    let chained = build(pool, tag, 1).chain(pool.alloc().unwrap()).unwrap();
+    burst.push(chained).unwrap();
+    assert_eq!(tx.tx(&mut burst), 2);
+    assert_eq!(rx.rx(&mut inbox), 2);
+    inbox.clear();
+
+    // One of another pool (alone, or as a later segment) is refused before anything is sent.
+    let refused = |burst: &mut Batch, tx: &mut dpdk::TxQueue| {
+        let len = burst.len();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| tx.tx(burst)));
+        let payload = caught.expect_err("a packet of another pool panics");
+        let message = payload
+            .downcast_ref::<String>()
+            .expect("a formatted message");
+        assert!(message.contains("fast mbuf freeing"), "{message}");
+        assert_eq!(burst.len(), len, "nothing was sent");
+        burst.clear();
+    };
+    burst.push(build(pool, tag, 2)).unwrap();
+    burst.push(build(&other, tag, 3)).unwrap();
+    refused(&mut burst, &mut tx);
+    let mixed = build(pool, tag, 4).chain(other.alloc().unwrap()).unwrap();
+    burst.push(mixed).unwrap();
+    refused(&mut burst, &mut tx);
+    assert_eq!(rx.rx(&mut inbox), 0, "nothing arrived");
+    assert_eq!((pool.in_use(), other.in_use()), (0, 0));
+    drop((rx, tx, started));
+}
+
+/// Two clones of a port on two threads make control calls at once, as a monitor reading
+/// statistics beside the main thread changing modes does: DPDK's control functions are not
+/// thread-safe, so the calls must be serialised (debug builds check that none overlap).
+fn port_control(port: &dpdk::Port) {
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    let (a, b) = (port.clone(), port.clone());
+    std::thread::scope(|threads| {
+        let modes = threads.spawn(move || {
+            let mut calls = 0u32;
+            while std::time::Instant::now() < deadline {
+                a.set_promiscuous(calls.is_multiple_of(2))
+                    .expect("promiscuous");
+                a.reset_stats().expect("reset");
+                a.xstats().expect("xstats");
+                calls += 1;
+            }
+            calls
+        });
+        let monitor = threads.spawn(move || {
+            let mut calls = 0u32;
+            while std::time::Instant::now() < deadline {
+                b.stats().expect("stats");
+                b.xstats().expect("xstats");
+                b.link().expect("link");
+                calls += 1;
+            }
+            calls
+        });
+        let (modes, monitor) = (modes.join().unwrap(), monitor.join().unwrap());
+        assert!(modes > 10 && monitor > 10, "{modes} and {monitor} rounds");
+    });
 }
 
 fn lpm(eal: &Eal) {

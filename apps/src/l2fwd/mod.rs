@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use dpdk::{offload, Eal, Mempool, MempoolError, Port, PortBuilder, PortError, RxQueue, TxQueue};
+use dpdk::{Eal, Mempool, MempoolError, Port, PortBuilder, PortError, RxQueue, TxQueue};
 use thiserror::Error;
 
 use crate::lcores::Job;
@@ -123,11 +123,14 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
         }
         print!("Initializing port {id}... ");
         let _ = std::io::stdout().flush();
-        let mut started = PortBuilder::new(eal, id)?
+        let mut builder = PortBuilder::new(eal, id)?
             .queues(1, 1)
-            .descriptors(RX_DESC, TX_DESC)
-            .tx_offloads(offload::TX_MBUF_FAST_FREE)
-            .start(&pool)?;
+            .descriptors(RX_DESC, TX_DESC);
+        // Every packet comes from the one pool: fast freeing where the device offers it, as C.
+        if builder.info().offers_tx_fast_free() {
+            builder = builder.tx_fast_free(&pool);
+        }
+        let mut started = builder.start(&pool)?;
         println!("done: ");
         if opts.promiscuous && !started.port.set_promiscuous(true)? {
             println!(

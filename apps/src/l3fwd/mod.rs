@@ -270,7 +270,7 @@ fn start_ports(
             .descriptors(opts.rx_queue_size, opts.tx_queue_size)
             .rss(offload::RSS_IP)
             .rx_offloads(offload::RX_CHECKSUM);
-        let mut tx_offloads = offload::TX_MBUF_FAST_FREE;
+        let mut tx_offloads = 0;
         if let Some(len) = opts.max_pkt_len {
             let overhead = overhead(builder.info());
             let mtu = len
@@ -297,6 +297,12 @@ fn start_ports(
             )?);
         }
         let pool = pools.last().expect("a pool for every port");
+        // Fast freeing where the device offers it, as C, but not with a pool per port (C
+        // requests it then too): packets of several pools then share each TX queue, and the
+        // PMD would return them all to the pool of the first.
+        if !opts.per_port_pool && builder.info().offers_tx_fast_free() {
+            builder = builder.tx_fast_free(pool);
+        }
         let started = builder.tx_offloads(tx_offloads).start(pool)?;
         let mac = started.port.mac_addr()?;
         ports.headers[usize::from(id)][6..].copy_from_slice(&mac.0);

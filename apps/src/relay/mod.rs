@@ -15,13 +15,10 @@ pub mod switch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dpdk::{
-    Batch, Eal, EalError, LcoreError, Mempool, MempoolError, PortBuilder, PortError, RxQueue,
-    TxQueue,
-};
+use dpdk::{Batch, Eal, EalError, Mempool, MempoolError, PortBuilder, PortError, RxQueue, TxQueue};
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
-use crate::lcores::{self, Job};
+use crate::lcores::{self, Job, LcoresError};
 use crate::monitor::Reporter;
 use crate::packet::ether;
 use crate::quiesce::Quiesce;
@@ -74,7 +71,7 @@ pub enum RelayError {
     #[error(transparent)]
     Port(#[from] PortError),
     #[error(transparent)]
-    Lcore(#[from] LcoreError),
+    Lcore(#[from] LcoresError),
     #[error("cannot write {path}: {source}")]
     StatsFile {
         path: String,

@@ -28,12 +28,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam::channel;
 use dpdk::{
-    offload, Batch, Eal, EalError, LcoreError, Mempool, MempoolError, Port, PortBuilder, PortError,
-    RxQueue, StartedPort, TxQueue,
+    offload, Batch, Eal, EalError, Mempool, MempoolError, Port, PortBuilder, PortError, RxQueue,
+    StartedPort, TxQueue,
 };
 
 use crate::cmdline::split_eal_app;
-use crate::lcores::{self, Job};
+use crate::lcores::{self, Job, LcoresError};
 use crate::quiesce;
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
@@ -61,7 +61,7 @@ pub enum Error {
     #[error(transparent)]
     Port(#[from] PortError),
     #[error(transparent)]
-    Lcore(#[from] LcoreError),
+    Lcore(#[from] LcoresError),
     #[error("No probed ethernet devices: check the --vdev / -a EAL arguments")]
     NoPorts,
     #[error("nb-cores should be > 0 and <= {0}")]
