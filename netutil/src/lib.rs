@@ -94,11 +94,13 @@
 pub mod classify;
 pub mod config;
 pub mod cpus;
+pub mod devargs;
 pub mod device_info;
 pub mod discover;
 pub mod downward;
 mod dp_files;
 pub mod error;
+pub mod escape;
 pub mod gostr;
 pub mod hugepages;
 mod json;

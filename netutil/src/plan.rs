@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::classify::{Interface, InterfaceType};
 use crate::cpus;
+use crate::devargs;
 use crate::device_info::{Device, MemifMode, MemifRole, VdpaDriver, VhostMode};
 use crate::discover::Discovery;
 use crate::error::Error;
@@ -302,6 +303,12 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
     for iface in &discovery.interfaces {
         match port_for(iface, opts, &mut counters, &mut log)? {
             Ok(port) => {
+                // Every value was checked on the way in; this keeps it so for the whole string.
+                devargs::validate(&port.port.devarg).map_err(|problem| Error::Devarg {
+                    interface: iface.label(),
+                    devarg: port.port.devarg.clone(),
+                    problem,
+                })?;
                 log.note(format!(
                     "{}: {} port {}",
                     iface.label(),
@@ -588,7 +595,8 @@ enum PathKind {
     Socket,
 }
 
-/// Checks a device path: it must fit in a devarg, and if it exists it must be one of `accept`.
+/// Checks a device path: it must pass [`devargs::check_path`], and if it exists it must be one of
+/// `accept`.
 /// A path that `must_exist` but does not is an error, or a warning when the options allow.
 /// Returns what was found.
 fn check_path(
@@ -604,11 +612,8 @@ fn check_path(
         path: path.into(),
         reason,
     };
-    if path.contains(',') {
-        return Err(fail(
-            "contains ',', which a DPDK device argument cannot carry".into(),
-        ));
-    }
+    // Before anything touches the file system: the path goes into a device argument.
+    devargs::check_path(path).map_err(|e| fail(e.to_string()))?;
     let wanted = accept
         .iter()
         .map(|k| match k {

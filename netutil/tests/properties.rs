@@ -346,3 +346,147 @@ proptest! {
         prop_assert_eq!(names.len(), p.ports.len());
     }
 }
+
+/// One network of a pod with a socket or device path, as the property below builds it.
+#[derive(Debug, Clone)]
+struct PathNet {
+    /// `vdpa`, `vhost-server`, `vhost-client`, `memif-master` or `memif-slave`.
+    kind: &'static str,
+    path: String,
+    mac: &'static str,
+}
+
+/// Paths as a hostile annotation could give them: mostly well formed, some with `=`, `,`, `[`,
+/// `]`, blanks, control characters, `..`, relative or overlong, some anything at all.
+fn device_path() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "/[A-Za-z0-9._+@:-]{1,12}(/[A-Za-z0-9._+@:-]{1,12}){0,3}",
+        4 => "/[a-z]{0,4}[=,\\[\\] \t\n\u{1b}\u{2028}.:/é-]{1,4}[a-z=/]{0,12}",
+        1 => "(/|\\.\\./|[a-z]{1,3}/){1,4}[a-z.]{0,6}",
+        1 => "/[a-z]{100,110}",
+        1 => any::<String>(),
+    ]
+}
+
+fn path_net() -> impl Strategy<Value = PathNet> {
+    (
+        select(
+            &[
+                "vdpa",
+                "vhost-server",
+                "vhost-client",
+                "memif-master",
+                "memif-slave",
+            ][..],
+        ),
+        device_path(),
+        select(
+            &[
+                "0c:fe:c0:ff:ee:00",
+                "0C:FE:C0:FF:EE:01",
+                "0c:fe:c0:ff:ee:00,path=/tmp/evil",
+                "0c:fe:c0:ff:ee:00=x",
+                "",
+            ][..],
+        ),
+    )
+        .prop_map(|(kind, path, mac)| PathNet { kind, path, mac })
+}
+
+impl PathNet {
+    fn device_info(&self) -> Value {
+        let p = &self.path;
+        match self.kind {
+            "vdpa" => json!({"type": "vdpa", "version": "1.1.0",
+                             "vdpa": {"parent-device": "vdpa0", "driver": "vhost", "path": p}}),
+            "vhost-server" | "vhost-client" => json!({"type": "vhost-user", "version": "1.1.0",
+                "vhost-user": {"mode": &self.kind[6..], "path": p}}),
+            _ => json!({"type": "memif", "version": "1.1.0",
+                "memif": {"role": &self.kind[6..], "path": p, "mode": "ethernet"}}),
+        }
+    }
+
+    /// The pairs the plan means to give DPDK for this network.
+    fn pairs(&self, queues: u16, queue_size: Option<u16>) -> Vec<(String, Option<String>)> {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if self.kind.starts_with("memif") {
+            pairs.push(("socket", self.path.clone()));
+            let role = if self.kind == "memif-master" {
+                "server"
+            } else {
+                "client"
+            };
+            pairs.push(("role", role.into()));
+        } else {
+            pairs.push(("path", self.path.clone()));
+            if self.kind == "vhost-server" {
+                pairs.push(("server", "1".into()));
+            }
+            pairs.push(("queues", queues.to_string()));
+            if queues > 1 {
+                pairs.push(("cq", "1".into()));
+            }
+            if let Some(q) = queue_size {
+                pairs.push(("queue_size", q.to_string()));
+            }
+        }
+        let octets: Vec<&str> = self.mac.split(':').collect();
+        let mac_ok = octets.len() == 6
+            && octets
+                .iter()
+                .all(|o| o.len() == 2 && o.bytes().all(|b| b.is_ascii_hexdigit()));
+        if mac_ok {
+            pairs.push(("mac", self.mac.into()));
+        }
+        pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Some(v)))
+            .collect()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    /// Whatever paths and MACs the annotations hold, a plan is refused or every port's device
+    /// argument reads back in DPDK (`rte_kvargs`, mimicked step by step) as exactly the planned
+    /// keys and values.
+    #[test]
+    fn devargs_read_back_as_planned(
+        nets in prop::collection::vec(path_net(), 1..4),
+        queues in 1u16..3,
+        queue_size in prop::option::of(select(&[64u16, 1024][..])),
+    ) {
+        let pod = tempfile::tempdir().unwrap();
+        let statuses: Vec<Value> = nets
+            .iter()
+            .enumerate()
+            .map(|(i, n)| json!({"name": format!("default/net{i}"), "interface": format!("net{i}"),
+                                 "mac": n.mac, "device-info": n.device_info()}))
+            .collect();
+        let key = "k8s.v1.cni.cncf.io/network-status".to_string();
+        let annotations = BTreeMap::from([(key, serde_json::to_string(&statuses).unwrap())]);
+        std::fs::write(pod.path().join("annotations"), downward::format(&annotations)).unwrap();
+        let mut cfg = Config::from_vars([("PODNETINFO_DIR", pod.path().to_str().unwrap())]).unwrap();
+        common::on_host(&mut cfg, "hugepages-1g");
+        // Discovery refuses empty paths already.
+        let Ok(found) = discover(&cfg) else { return Ok(()) };
+        let opts = PlanOptions {
+            file_prefix: Some("prop".into()),
+            queues,
+            queue_size: queue_size.map(|q| q.to_string().parse().unwrap()),
+            require_device_paths: false,
+        };
+        let Ok(p) = plan(&found, App::Testpmd, &opts) else { return Ok(()) };
+        for n in &nets {
+            prop_assert!(netutil::devargs::check_path(&n.path).is_ok(), "planned with {:?}", n.path);
+        }
+        for port in &p.ports {
+            prop_assert!(netutil::devargs::validate(&port.devarg).is_ok(), "{}", port.devarg);
+            let i: usize = port.network.as_deref().unwrap()["default/net".len()..].parse().unwrap();
+            let (name, pairs) = common::dpdk_devarg(&port.devarg);
+            prop_assert_eq!(&name, &port.name);
+            prop_assert_eq!(pairs, nets[i].pairs(queues, queue_size), "{}", port.devarg);
+        }
+    }
+}
