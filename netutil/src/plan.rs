@@ -25,8 +25,10 @@ use crate::log::Log;
 pub const DEFAULT_MEMORY_MB: u64 = 1024;
 /// `-n`: memory channels, as the original.
 const MEMORY_CHANNELS: &str = "4";
-/// The port mask is a `u64`.
-const MAX_PORTS: usize = 64;
+/// The most ports a plan may have: port ids run below `RTE_MAX_ETHPORTS`, 32 in Debian's DPDK
+/// builds, and the apps' port masks and tables cover as many (`dpdk-app` tests that the three
+/// agree). A pod with more usable devices gets an error rather than a port mask the app refuses.
+pub const MAX_PORTS: usize = 32;
 /// Longest `--file-prefix`: EAL puts it in socket paths, which are limited to 108 bytes.
 const MAX_FILE_PREFIX: usize = 64;
 
@@ -345,7 +347,11 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
     if ports.len() > MAX_PORTS {
         return Err(Error::PlanOption {
             option: "ports",
-            reason: format!("{} ports do not fit the 64-bit port mask", ports.len()),
+            reason: format!(
+                "{} usable devices, but DPDK and the apps take at most {MAX_PORTS} ports \
+                 (RTE_MAX_ETHPORTS)",
+                ports.len()
+            ),
         });
     }
 
@@ -661,13 +667,21 @@ fn is_ethernet_mac(mac: &str) -> bool {
 }
 
 /// The default `--file-prefix` or the validated override.
+///
+/// EAL makes the prefix a directory under its runtime directory (`/var/run/dpdk/<prefix>`) and
+/// the start of hugepage file names, so it is one path component: letters, digits, `-`, `_` and
+/// `.`, starting with a letter or digit (so never `.`, `..` or a hidden name).
 fn file_prefix(app: App, hostname: &str, requested: Option<&str>) -> Result<String, Error> {
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let starts_well = |p: &str| p.starts_with(|c: char| c.is_ascii_alphanumeric());
     match requested {
-        Some(p) if p.is_empty() || p.len() > MAX_FILE_PREFIX || !p.chars().all(valid) => {
+        Some(p) if !starts_well(p) || p.len() > MAX_FILE_PREFIX || !p.chars().all(valid) => {
             Err(Error::PlanOption {
                 option: "file-prefix",
-                reason: format!("{p:?} must be 1 to {MAX_FILE_PREFIX} of A-Z a-z 0-9 - _ ."),
+                reason: format!(
+                    "{p:?} must be 1 to {MAX_FILE_PREFIX} of A-Z a-z 0-9 - _ . \
+                     starting with a letter or digit"
+                ),
             })
         }
         Some(p) => Ok(p.to_owned()),
@@ -804,7 +818,21 @@ mod tests {
             .unwrap()
             .starts_with("l2fwd-a-b-c-"));
         assert_eq!(file_prefix(App::L3fwd, "h", Some("mine")).unwrap(), "mine");
-        for bad in ["", "a/b", "a b", &"x".repeat(65)] {
+        assert_eq!(
+            file_prefix(App::L3fwd, "h", Some("pod-1.a_b")).unwrap(),
+            "pod-1.a_b"
+        );
+        for bad in [
+            "",
+            "a/b",
+            "a b",
+            &"x".repeat(65),
+            "..",
+            ".",
+            ".hidden",
+            "-x",
+            "a\n",
+        ] {
             assert!(file_prefix(App::L3fwd, "h", Some(bad)).is_err(), "{bad}");
         }
     }

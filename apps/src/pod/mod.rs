@@ -309,6 +309,15 @@ pub(crate) mod tests {
         }
     }
 
+    /// netutil cannot depend on DPDK, so its limits are constants; they must be DPDK's and the
+    /// apps'.
+    #[test]
+    fn planning_limits_are_dpdks() {
+        let max_ports = usize::try_from(dpdk_sys::RTE_MAX_ETHPORTS).unwrap();
+        assert_eq!(netutil::plan::MAX_PORTS, max_ports);
+        assert_eq!(crate::monitor::MAX_PORTS, max_ports);
+    }
+
     #[test]
     fn app_selection() {
         assert_eq!(selected_app(None).unwrap(), App::L3fwd);
