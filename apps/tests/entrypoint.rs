@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use dpdk_app::pod::app_args;
+use netutil::App;
 use serde_json::Value;
 use testkit::{assert_success, describe, DpdkLock, Proc, ScratchDir};
 
@@ -333,6 +335,109 @@ fn virtio_queue_size_sizes_every_virtio_user_ring() {
         vdevs.iter().all(|a| a.contains(",queue_size=2048,")),
         "{vdevs:?}"
     );
+}
+
+/// The plan `run` would make for `app` on a fixture pod whose process may run on `cpus`.
+fn fixture_plan(name: &str, app: App, cpus: &[u32]) -> netutil::EalPlan {
+    let mut cfg = netutil::Config::from_vars(pod_env(name)).unwrap();
+    cfg.cpus = Some(cpus.to_vec());
+    let found = netutil::discover(&cfg).unwrap();
+    let opts = netutil::PlanOptions {
+        require_device_paths: false,
+        ..netutil::PlanOptions::default()
+    };
+    netutil::plan(&found, app, &opts).unwrap()
+}
+
+#[test]
+fn cpus_from_128_on_become_mapped_lcores_the_apps_accept() {
+    // Debian's DPDK has RTE_MAX_LCORE 128: a pod pinned to CPUs 130-131 must not pass them as
+    // lcore ids.
+    for (app, lcores) in [
+        (App::Testpmd, "0@130,1@131"),
+        (App::L2fwd, "0@130,1@131"),
+        (App::L3fwd, "0@130"),
+    ] {
+        let plan = fixture_plan("traffic-test-gen", app, &[130, 131]);
+        let eal = plan.eal_args.join(" ");
+        assert!(
+            eal.contains(&format!(" --lcores {lcores} --main-lcore 0 ")) && !eal.contains(" -l "),
+            "{app}: {eal}"
+        );
+        let args = app_args(app, &plan, &[]);
+        match app {
+            // testpmd's arguments name no lcore.
+            App::Testpmd => {}
+            App::L2fwd => {
+                dpdk_app::l2fwd::options::parse(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            }
+            App::L3fwd => {
+                assert!(
+                    args.contains(&"--config=(0,0,0),(1,0,0)".to_owned()),
+                    "{args:?}"
+                );
+                dpdk_app::l3fwd::options::parse(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            }
+        }
+    }
+    // Several l3fwd queues: one lcore each, queue 0 of every port on the first worker.
+    let mut cfg = netutil::Config::from_vars(pod_env("traffic-test-gen")).unwrap();
+    cfg.cpus = Some(vec![130, 131, 132]);
+    let opts = netutil::PlanOptions {
+        require_device_paths: false,
+        queues: 2,
+        ..netutil::PlanOptions::default()
+    };
+    let plan = netutil::plan(&netutil::discover(&cfg).unwrap(), App::L3fwd, &opts).unwrap();
+    assert_eq!(
+        plan.lcores.eal_args(),
+        ["--lcores", "0@130,1@131", "--main-lcore", "0"]
+    );
+    let args = app_args(App::L3fwd, &plan, &[]);
+    assert!(
+        args.contains(&"--config=(0,0,1),(1,0,1)".to_owned()),
+        "{args:?}"
+    );
+    dpdk_app::l3fwd::options::parse(&args).unwrap();
+}
+
+#[test]
+fn lcores_mapped_to_other_cpus_run_every_app() {
+    // Lcore ids that are not the CPU ids, as a plan for CPUs from 128 on has them, here on
+    // CPUs this machine has: lcore 0 on the second CPU, lcore 1 on the first.
+    let _lock = DpdkLock::acquire();
+    let (first, second) = testkit::two_cpus();
+    let cpus = [
+        u32::try_from(second).unwrap(),
+        u32::try_from(first).unwrap(),
+    ];
+    let lcores = netutil::Lcores {
+        main: 0,
+        workers: vec![1],
+        cpus: cpus.to_vec(),
+    };
+    let extras = |app| {
+        let mut args = vec!["--duration".to_owned(), "1".to_owned()];
+        if app == App::Testpmd {
+            args.push("--total-num-mbufs=8192".into());
+        }
+        args
+    };
+    for app in App::ALL {
+        let mut plan = fixture_plan("traffic-test-gen", app, &cpus);
+        plan.lcores = lcores.clone();
+        let prefix = testkit::unique_prefix(&format!("mapped-{app}"));
+        let mut cmd = Command::new(APP);
+        cmd.args([app.name(), "--no-huge", "-m", "512", "-n", "4"])
+            .args(lcores.eal_args())
+            .args(["--vdev=net_null0", "--vdev=net_null1", "--no-pci"])
+            .arg(format!("--file-prefix={prefix}"))
+            .arg("--")
+            .args(app_args(app, &plan, &extras(app)));
+        let (out, killed) =
+            Proc::spawn(app.name(), &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
+        assert_success(app.name(), &out, killed);
+    }
 }
 
 /// Writes a pod's downward-API `annotations` as kubelet does, with a network-status as Multus

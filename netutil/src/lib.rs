@@ -62,6 +62,10 @@
 //!   cpusets) instead of a hard-coded `1-3`: the first is the main lcore. testpmd and l2fwd get
 //!   all of them; l3fwd one per queue, since every l3fwd lcore needs its own TX queue on every
 //!   port (the original's `-l 1` with one queue). On CPUs 1, 2, 3 this is exactly the original.
+//!   DPDK takes lcore ids below `RTE_MAX_LCORE` (128 in Debian's builds): when a CPU to use is
+//!   128 or above, the lcores are numbered from 0 and mapped to their CPUs,
+//!   `--lcores 0@130,1@131 --main-lcore 0`, and l3fwd's `--config` names those lcore ids
+//!   ([`Lcores`]); at most 128 CPUs are used.
 //! - **`-a <pci>` as two argv elements** instead of the single element `"-w <pci>"`: `-w` was
 //!   removed in DPDK 21.11, and one element with a space handed getopt an argument starting with
 //!   a space.

@@ -266,8 +266,8 @@ pub fn discover(
         inv.discovery.resources.cpus, inv.discovery.resources.cpus_from
     );
     println!(
-        "Lcores: main {} workers {:?}",
-        inv.plan.lcores.main, inv.plan.lcores.workers
+        "Lcores: main {} workers {:?} on CPUs {:?}",
+        inv.plan.lcores.main, inv.plan.lcores.workers, inv.plan.lcores.cpus
     );
     println!("Memory: {:?}", inv.plan.memory);
     for w in inv.discovery.warnings.iter().chain(&inv.plan.warnings) {
@@ -298,7 +298,13 @@ pub(crate) mod tests {
                 })
                 .collect(),
             skipped: Vec::new(),
-            lcores: netutil::Lcores { main, workers },
+            lcores: netutil::Lcores {
+                cpus: std::iter::once(main)
+                    .chain(workers.iter().copied())
+                    .collect(),
+                main,
+                workers,
+            },
             memory: netutil::Memory::NoHuge {
                 mb: 1024,
                 reason: "test".into(),
@@ -316,6 +322,7 @@ pub(crate) mod tests {
         let max_ports = usize::try_from(dpdk_sys::RTE_MAX_ETHPORTS).unwrap();
         assert_eq!(netutil::plan::MAX_PORTS, max_ports);
         assert_eq!(crate::monitor::MAX_PORTS, max_ports);
+        assert_eq!(netutil::plan::MAX_LCORES, dpdk_sys::RTE_MAX_LCORE);
     }
 
     #[test]
