@@ -337,6 +337,120 @@ fn virtio_queue_size_sizes_every_virtio_user_ring() {
     );
 }
 
+/// The lines of `out` (stdout, then stderr) that start like the entrypoint's command line.
+fn enter_lines(out: &Output) -> Vec<String> {
+    [&out.stdout, &out.stderr]
+        .iter()
+        .flat_map(|o| {
+            String::from_utf8_lossy(o)
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| l.starts_with("ENTER dpdk-app:"))
+        .collect()
+}
+
+#[test]
+fn names_and_arguments_from_the_pod_cannot_forge_log_lines() {
+    let scratch = ScratchDir::new("forge");
+    let podnetinfo = scratch.join("podnetinfo");
+    let forged = "\nENTER dpdk-app: rm -rf /";
+    let status = serde_json::json!([
+        {"name": "cbr0", "interface": "eth0", "default": true},
+        {"name": format!("default/vdpa{forged}"), "interface": format!("net1\r{forged}"),
+         "mac": format!("0c:fe:c0:ff:ee:00{forged}"),
+         "device-info": {"type": "vdpa", "version": "1.1.0",
+                         // A character device, as /dev/vhost-vdpa-N is.
+                         "vdpa": {"parent-device": format!("vdpa0{forged}"), "driver": "vhost",
+                                  "path": "/dev/null"}}},
+        {"name": format!("default/virtio{forged}"), "interface": "net2",
+         "device-info": {"type": "vdpa", "version": "1.1.0",
+                         "vdpa": {"parent-device": format!("vdpa1{forged}"), "driver": "virtio"}}}
+    ]);
+    let annotations = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_owned(),
+        status.to_string(),
+    )]);
+    std::fs::create_dir_all(&podnetinfo).unwrap();
+    std::fs::write(
+        podnetinfo.join("annotations"),
+        netutil::downward::format(&annotations),
+    )
+    .unwrap();
+    let env = BTreeMap::from([
+        (
+            "PODNETINFO_DIR".to_owned(),
+            podnetinfo.display().to_string(),
+        ),
+        (
+            "DEVINFO_DIR".to_owned(),
+            scratch.join("devinfo").display().to_string(),
+        ),
+        ("NETUTIL_WAIT_SECS".to_owned(), "0".to_owned()),
+        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
+        // The app refuses the option naming it before the EAL starts.
+        (
+            "TESTPMD_EXTRA_ARGS".to_owned(),
+            format!("--forward-mode=txonly '--no-such-option{forged}'"),
+        ),
+    ]);
+
+    let out = dpdk_app(&[], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", describe("run", &out));
+    let enter = enter_lines(&out);
+    assert_eq!(enter.len(), 1, "{}", describe("run", &out));
+    // The one line is still the command, with the argument in $'...' quotes.
+    assert!(
+        enter[0].ends_with(r"-- --auto-start --tx-first --stats-period 2 --forward-mode=txonly $'--no-such-option\nENTER dpdk-app: rm -rf /'"),
+        "{}",
+        enter[0]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r"net1\r\nENTER dpdk-app: rm -rf / (default/vdpa\nENTER"),
+        "{stderr}"
+    );
+
+    for args in [&["discover"][..], &["discover", "--json"]] {
+        let out = dpdk_app(args, &env);
+        assert!(out.status.success(), "{}", describe("discover", &out));
+        assert_eq!(
+            enter_lines(&out),
+            Vec::<String>::new(),
+            "{}",
+            describe("discover", &out)
+        );
+    }
+    // Nothing usable: the error lists every name, on one line.
+    let mut env = env;
+    env.insert("DPDK_SAMPLE_APP".into(), "l2fwd".into());
+    let status = status.as_array().unwrap();
+    let only_virtio = serde_json::Value::Array(vec![status[0].clone(), status[2].clone()]);
+    let annotations = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_owned(),
+        only_virtio.to_string(),
+    )]);
+    std::fs::write(
+        podnetinfo.join("annotations"),
+        netutil::downward::format(&annotations),
+    )
+    .unwrap();
+    let out = dpdk_app(&[], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", describe("run", &out));
+    assert_eq!(
+        enter_lines(&out),
+        Vec::<String>::new(),
+        "{}",
+        describe("run", &out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r"default/virtio\nENTER dpdk-app"),
+        "{stderr}"
+    );
+}
+
 /// The plan `run` would make for `app` on a fixture pod whose process may run on `cpus`.
 fn fixture_plan(name: &str, app: App, cpus: &[u32]) -> netutil::EalPlan {
     let mut cfg = netutil::Config::from_vars(pod_env(name)).unwrap();

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 /// assert_eq!(printable(&printable("a\tb")), printable("a\tb"));
 /// ```
 pub fn printable(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(needs_escape) {
+    if !s.chars().any(unprintable) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -35,7 +35,7 @@ pub fn printable(s: &str) -> Cow<'_, str> {
             c if c.is_ascii_control() => {
                 let _ = write!(out, "\\x{:02x}", u32::from(c));
             }
-            c if needs_escape(c) => {
+            c if unprintable(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
             }
             c => out.push(c),
@@ -54,10 +54,16 @@ pub fn bytes(b: &[u8]) -> String {
     b.escape_ascii().to_string()
 }
 
-/// Whether `c` would break a log line or fool a reader: a control character, or one that
-/// `char::escape_debug` escapes for being unprintable (quotes and the backslash aside, which
-/// are printable).
-fn needs_escape(c: char) -> bool {
+/// Whether `c` would break a log line or fool a reader, and so is escaped by [`printable`]: a
+/// control character, or one that `char::escape_debug` escapes for being unprintable (quotes
+/// and the backslash aside, which are printable).
+///
+/// ```
+/// use netutil::escape::unprintable;
+/// assert!(unprintable('\n') && unprintable('\u{1b}') && unprintable('\u{2028}'));
+/// assert!(!unprintable('é') && !unprintable('\\') && !unprintable(' '));
+/// ```
+pub fn unprintable(c: char) -> bool {
     c.is_control() || (!matches!(c, '"' | '\'' | '\\') && c.escape_debug().nth(1).is_some())
 }
 
@@ -81,9 +87,6 @@ mod tests {
     fn every_escape_is_plain_ascii() {
         let all: String = (0..0x3000u32).filter_map(char::from_u32).collect();
         let p = printable(&all);
-        assert!(
-            p.chars().all(|c| !c.is_control() && !needs_escape(c)),
-            "{p}"
-        );
+        assert!(p.chars().all(|c| !c.is_control() && !unprintable(c)), "{p}");
     }
 }

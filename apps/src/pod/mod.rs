@@ -13,6 +13,7 @@ mod app_args;
 use std::path::PathBuf;
 
 use clap::Args;
+use netutil::escape::printable;
 use netutil::{App, Config, Discovery, EalPlan, PlanOptions};
 use serde::Serialize;
 
@@ -48,7 +49,8 @@ pub enum PodError {
         value: String,
         reason: String,
     },
-    #[error("{app}: {source}")]
+    /// The app's own error, which may quote `*_EXTRA_ARGS`: printed on one line.
+    #[error("{app}: {}", printable(&source.to_string()))]
     App {
         app: App,
         source: Box<dyn std::error::Error + Send + Sync>,
@@ -149,7 +151,8 @@ pub fn prepare(
     let discovery = netutil::discover(&cfg)?;
     for i in &discovery.interfaces {
         tracing::info!(
-            interface = %i.label(), kind = %i.kind, mac = i.mac.as_deref().unwrap_or("-"),
+            interface = %i.label(), kind = %i.kind,
+            mac = %printable(i.mac.as_deref().unwrap_or("-")),
             "found interface"
         );
     }
@@ -237,20 +240,29 @@ pub fn discover(
         );
         return Ok(());
     }
+    // Names, paths and MACs come from the pod's input: every field is printed printable.
+    let shown = |s: Option<&str>| printable(s.unwrap_or("-")).into_owned();
     println!("App: {app}");
-    println!("Looked in: {}", inv.discovery.sources.describe());
+    println!(
+        "Looked in: {}",
+        printable(&inv.discovery.sources.describe())
+    );
     println!("Interfaces:");
     for i in &inv.discovery.interfaces {
         println!(
             "  {:<8} {:<40} {:<10} mac {}",
-            i.interface.as_deref().unwrap_or("-"),
-            i.network.as_deref().unwrap_or("-"),
+            shown(i.interface.as_deref()),
+            shown(i.network.as_deref()),
             i.kind.to_string(),
-            i.mac.as_deref().unwrap_or("-")
+            shown(i.mac.as_deref())
         );
     }
     for s in &inv.plan.skipped {
-        println!("  skipped {}: {}", s.interface, s.reason);
+        println!(
+            "  skipped {}: {}",
+            printable(&s.interface),
+            printable(&s.reason)
+        );
     }
     println!("Ports:");
     for p in &inv.plan.ports {
@@ -258,7 +270,7 @@ pub fn discover(
             "  {} {} ({})",
             p.index,
             p.devarg,
-            p.interface.as_deref().unwrap_or("-")
+            shown(p.interface.as_deref())
         );
     }
     println!(
@@ -271,7 +283,7 @@ pub fn discover(
     );
     println!("Memory: {:?}", inv.plan.memory);
     for w in inv.discovery.warnings.iter().chain(&inv.plan.warnings) {
-        println!("Warning: {w}");
+        println!("Warning: {}", printable(w));
     }
     println!("Command:\n  {}", inv.command);
     Ok(())
