@@ -1,7 +1,9 @@
 //! The `dpdk-app` binary: a thin front end over the `dpdk_app` library.
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -91,10 +93,17 @@ enum Command {
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let argv = match utf8_args(std::env::args_os()) {
+        Ok(argv) => argv,
+        Err(message) => {
+            eprintln!("dpdk-app: error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(&argv);
     // Apps get their argv verbatim, as the C applications do: clap would swallow a leading `--`
     // (`dpdk-app relay -- --segment ...`), which separates EAL from application arguments.
-    let args: Vec<String> = std::env::args().skip(2).collect();
+    let args: Vec<String> = argv.into_iter().skip(2).collect();
     let Some(command) = cli.command else {
         return finish("run", pod::run(&pod::DiscoveryFlags::default()));
     };
@@ -116,6 +125,21 @@ fn main() -> ExitCode {
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }
+}
+
+/// The arguments as strings: every app and option takes text, so an argument that is not UTF-8
+/// is refused, naming its position and showing it escaped.
+fn utf8_args(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, String> {
+    args.enumerate()
+        .map(|(i, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {i} (\"{}\") is not valid UTF-8",
+                    netutil::escape::bytes(arg.as_bytes())
+                )
+            })
+        })
+        .collect()
 }
 
 /// Logs go to stderr (stdout carries the statistics tools parse), level from `RUST_LOG`

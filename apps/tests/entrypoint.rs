@@ -451,6 +451,64 @@ fn names_and_arguments_from_the_pod_cannot_forge_log_lines() {
     );
 }
 
+#[test]
+fn arguments_and_variables_that_are_not_utf8_are_errors() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let bad = OsStr::from_bytes(b"x\xff\n");
+    let run = |args: &[&OsStr], var: Option<&str>| {
+        let mut cmd = Command::new(APP);
+        cmd.args(args)
+            .env_clear()
+            .envs(pod_env("traffic-test-gen"))
+            .env("DPDK_SAMPLE_APP", "testpmd");
+        if let Some(var) = var {
+            cmd.env(var, bad);
+        }
+        cmd.output().expect("run dpdk-app")
+    };
+    let arg = |s: &'static str| OsStr::new(s);
+    for args in [
+        vec![bad],
+        vec![arg("discover"), arg("--podnetinfo-dir"), bad],
+        vec![arg("run"), arg("--wait-secs"), bad],
+        vec![arg("testpmd"), arg("--no-huge"), arg("--"), bad],
+        vec![arg("l3fwd"), arg("--"), arg("-p"), bad],
+    ] {
+        let out = run(&args, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let at = args.len();
+        assert!(
+            stderr.contains(&format!(r#"argument {at} ("x\xff\n") is not valid UTF-8"#)),
+            "{args:?}: {stderr}"
+        );
+    }
+    for var in [
+        "DPDK_SAMPLE_APP",
+        "TESTPMD_EXTRA_ARGS",
+        "L3FWD_EXTRA_ARGS",
+        "VIRTIO_QUEUE_SIZE",
+        "PODNETINFO_DIR",
+        "HOSTNAME",
+        "PCIDEVICE_INTEL_COM_VDPA_MLX_VHOST",
+        "PCIDEVICE_X_INFO",
+    ] {
+        for args in [&[][..], &[arg("discover"), arg("--json")]] {
+            let out = run(args, Some(var));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{var}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    r#"environment variable {var} is not valid UTF-8: "x\xff\n""#
+                )),
+                "{var}: {stderr}"
+            );
+        }
+    }
+}
+
 /// The plan `run` would make for `app` on a fixture pod whose process may run on `cpus`.
 fn fixture_plan(name: &str, app: App, cpus: &[u32]) -> netutil::EalPlan {
     let mut cfg = netutil::Config::from_vars(pod_env(name)).unwrap();

@@ -1,11 +1,13 @@
 //! The one error type of the crate, and the small "what is wrong with this field" part that the
 //! pure parsers return before the caller knows which file the text came from.
 
+use std::ffi::OsString;
 use std::fmt;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::devargs::DevargError;
-use crate::escape::printable;
+use crate::escape::{self, printable};
 
 /// What is wrong with one field (or one line) of an input.
 ///
@@ -117,6 +119,18 @@ pub enum Error {
         value: String,
         /// Why it cannot be used.
         reason: String,
+    },
+    /// An environment variable that is read is not valid UTF-8 (its name or its value).
+    #[error(
+        "environment variable {} is not valid UTF-8: \"{}\"",
+        escape::bytes(name.as_bytes()),
+        escape::bytes(value.as_bytes())
+    )]
+    NotUnicode {
+        /// The variable's name.
+        name: OsString,
+        /// Its value.
+        value: OsString,
     },
     /// A directory that must exist does not.
     #[error("{what} {} does not exist (set {var} to point elsewhere)", shown(path))]

@@ -55,6 +55,8 @@ pub enum PodError {
         app: App,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("cannot write the invocation as JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Where to look; the flags mean the same as the environment variables and win over them.
@@ -75,8 +77,14 @@ pub struct DiscoveryFlags {
 }
 
 impl DiscoveryFlags {
+    /// The configuration from the environment and the flags. Like netutil for its variables,
+    /// the entrypoint's own must be UTF-8 when set.
     fn config(&self) -> Result<Config, PodError> {
         let mut cfg = Config::from_env()?;
+        let own = [SAMPLE_APP_VAR, QUEUE_SIZE_VAR];
+        for var in own.into_iter().chain(App::ALL.map(extra_args_var)) {
+            netutil::config::env_var(var)?;
+        }
         if let Some(dir) = &self.podnetinfo_dir {
             cfg.podnetinfo_dir = dir.clone();
         }
@@ -190,7 +198,7 @@ pub fn prepare(
 
 /// `dpdk-app run`: discover, plan, raise the memlock limit, log the command line, run the app.
 pub fn run(flags: &DiscoveryFlags) -> Result<(), PodError> {
-    let app = selected_app(std::env::var(SAMPLE_APP_VAR).ok().as_deref())?;
+    let app = selected_app(netutil::config::env_var(SAMPLE_APP_VAR)?.as_deref())?;
     let inv = prepare(flags, app, &PlanOptions::default())?;
     match dpdk::raise_memlock_limit() {
         Ok(l) => tracing::info!(
@@ -226,7 +234,7 @@ pub fn discover(
 ) -> Result<(), PodError> {
     let app = match app {
         Some(a) => a,
-        None => selected_app(std::env::var(SAMPLE_APP_VAR).ok().as_deref())?,
+        None => selected_app(netutil::config::env_var(SAMPLE_APP_VAR)?.as_deref())?,
     };
     let opts = PlanOptions {
         require_device_paths: check_paths,
@@ -234,10 +242,7 @@ pub fn discover(
     };
     let inv = prepare(flags, app, &opts)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&inv).expect("invocations serialise")
-        );
+        println!("{}", serde_json::to_string_pretty(&inv)?);
         return Ok(());
     }
     // Names, paths and MACs come from the pod's input: every field is printed printable.
