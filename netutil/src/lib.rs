@@ -88,6 +88,26 @@
 //!   why, and if no usable port remains, [`plan()`] fails listing what was found and where it
 //!   looked.
 //!
+//! # Untrusted input
+//!
+//! Everything a pod is given (annotations, device-info files, `PCIDEVICE_*`, the other
+//! variables) may be wrong or hostile. Parsers return errors naming the file or variable and
+//! the field, never panic (fuzz-style property tests, seeded with `tests/fixtures`, hold them
+//! to it), and bound what they read (CPU numbers, wait times). What reaches DPDK is checked
+//! against a fixed rule when the plan is made:
+//!
+//! - **device arguments** ([`devargs`]): every value (device paths, MACs, numbers, roles) uses
+//!   only `A-Z a-z 0-9 . _ / + @ : -`; a device path is also absolute, has no `..` component and
+//!   is at most 107 bytes (a Unix socket address). DPDK's `rte_kvargs` would otherwise read
+//!   `path=/x=path=/tmp/evil.sock` as `path=/tmp/evil.sock`. A refused path is an error naming
+//!   the network and the character;
+//! - **ports and lcores**: at most 32 ports (`RTE_MAX_ETHPORTS`) and 128 lcores
+//!   (`RTE_MAX_LCORE`), CPU ids from 128 on mapped to lcore ids from 0;
+//! - **`--file-prefix`**: 1 to 64 of `A-Z a-z 0-9 - _ .`, starting with a letter or digit;
+//! - **text**: names, paths and values quoted in messages, decisions and warnings are
+//!   [`escape::printable`], so no input can start a second log line; variables discovery reads
+//!   must be UTF-8 ([`Error::NotUnicode`]).
+//!
 //! Discovery follows app-netutil's classification ([`classify`] module) with its bugs fixed:
 //! annotation values are Go-unquoted in full (app-netutil deleted every backslash and space),
 //! `PCIDEVICE_*_INFO` is parsed as JSON (app-netutil split it on commas into bogus PCI
