@@ -337,6 +337,22 @@ fn virtio_queue_size_sizes_every_virtio_user_ring() {
     );
 }
 
+/// The environment of a pod whose downward-API files are in `scratch/podnetinfo` and
+/// device-info in `scratch/devinfo`, running `app`.
+fn scratch_pod_env(scratch: &ScratchDir, app: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "PODNETINFO_DIR".to_owned(),
+            scratch.join("podnetinfo").display().to_string(),
+        ),
+        (
+            "DEVINFO_DIR".to_owned(),
+            scratch.join("devinfo").display().to_string(),
+        ),
+        ("DPDK_SAMPLE_APP".to_owned(), app.to_owned()),
+    ])
+}
+
 /// The lines of `out` (stdout, then stderr) that start like the entrypoint's command line.
 fn enter_lines(out: &Output) -> Vec<String> {
     [&out.stdout, &out.stderr]
@@ -378,23 +394,13 @@ fn names_and_arguments_from_the_pod_cannot_forge_log_lines() {
         netutil::downward::format(&annotations),
     )
     .unwrap();
-    let env = BTreeMap::from([
-        (
-            "PODNETINFO_DIR".to_owned(),
-            podnetinfo.display().to_string(),
-        ),
-        (
-            "DEVINFO_DIR".to_owned(),
-            scratch.join("devinfo").display().to_string(),
-        ),
-        ("NETUTIL_WAIT_SECS".to_owned(), "0".to_owned()),
-        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
-        // The app refuses the option naming it before the EAL starts.
-        (
-            "TESTPMD_EXTRA_ARGS".to_owned(),
-            format!("--forward-mode=txonly '--no-such-option{forged}'"),
-        ),
-    ]);
+    let mut env = scratch_pod_env(&scratch, "testpmd");
+    env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
+    // The app refuses the option naming it before the EAL starts.
+    env.insert(
+        "TESTPMD_EXTRA_ARGS".into(),
+        format!("--forward-mode=txonly '--no-such-option{forged}'"),
+    );
 
     let out = dpdk_app(&[], &env);
     assert_eq!(out.status.code(), Some(1), "{}", describe("run", &out));
@@ -423,7 +429,6 @@ fn names_and_arguments_from_the_pod_cannot_forge_log_lines() {
         );
     }
     // Nothing usable: the error lists every name, on one line.
-    let mut env = env;
     env.insert("DPDK_SAMPLE_APP".into(), "l2fwd".into());
     let status = status.as_array().unwrap();
     let only_virtio = serde_json::Value::Array(vec![status[0].clone(), status[2].clone()]);
@@ -697,21 +702,11 @@ fn pod_without_arguments_runs_testpmd_on_its_vdpa_devices() {
         &sockets,
         &["0c:fe:c0:ff:ee:00", "0c:fe:c0:ff:ee:01"],
     );
-    let env = BTreeMap::from([
-        (
-            "PODNETINFO_DIR".to_owned(),
-            podnetinfo.display().to_string(),
-        ),
-        (
-            "DEVINFO_DIR".to_owned(),
-            scratch.join("devinfo").display().to_string(),
-        ),
-        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
-        (
-            "TESTPMD_EXTRA_ARGS".to_owned(),
-            "--forward-mode=txonly --duration 3".to_owned(),
-        ),
-    ]);
+    let mut env = scratch_pod_env(&scratch, "testpmd");
+    env.insert(
+        "TESTPMD_EXTRA_ARGS".into(),
+        "--forward-mode=txonly --duration 3".into(),
+    );
     let pod = dpdk_app(&[], &env);
     let pod_out = String::from_utf8_lossy(&pod.stdout).into_owned();
     assert!(pod.status.success(), "{}", describe("pod", &pod));

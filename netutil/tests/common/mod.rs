@@ -101,7 +101,8 @@ pub fn rte_kvargs(params: &str) -> Vec<(String, Option<String>)> {
                 end_key = true;
                 save = true;
             }
-            Some(',') if !in_list => {
+            // A `,` outside a list, or the end of the string.
+            Some(',') | None if c.is_none() || !in_list => {
                 if end_key {
                     end_value = true;
                 } else {
@@ -112,16 +113,7 @@ pub fn rte_kvargs(params: &str) -> Vec<(String, Option<String>)> {
             }
             Some('[') => in_list = true,
             Some(']') => in_list = false,
-            None => {
-                if end_key {
-                    end_value = true;
-                } else {
-                    end_key = true;
-                }
-                save = true;
-                end_pair = true;
-            }
-            Some(_) => {}
+            _ => {}
         }
         if !save {
             i += 1;
