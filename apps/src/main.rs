@@ -1,10 +1,14 @@
 //! The `dpdk-app` binary: a thin front end over the `dpdk_app` library.
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use dpdk_app::pod;
+use netutil::escape::{printable, unprintable};
 
 /// DPDK workloads for Kubernetes vDPA traffic tests.
 ///
@@ -89,10 +93,17 @@ enum Command {
 
 fn main() -> ExitCode {
     init_logging();
-    let cli = Cli::parse();
+    let argv = match utf8_args(std::env::args_os()) {
+        Ok(argv) => argv,
+        Err(message) => {
+            eprintln!("dpdk-app: error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = Cli::parse_from(&argv);
     // Apps get their argv verbatim, as the C applications do: clap would swallow a leading `--`
     // (`dpdk-app relay -- --segment ...`), which separates EAL from application arguments.
-    let args: Vec<String> = std::env::args().skip(2).collect();
+    let args: Vec<String> = argv.into_iter().skip(2).collect();
     let Some(command) = cli.command else {
         return finish("run", pod::run(&pod::DiscoveryFlags::default()));
     };
@@ -116,16 +127,63 @@ fn main() -> ExitCode {
     }
 }
 
+/// The arguments as strings: every app and option takes text, so an argument that is not UTF-8
+/// is refused, naming its position and showing it escaped.
+fn utf8_args(args: impl Iterator<Item = OsString>) -> Result<Vec<String>, String> {
+    args.enumerate()
+        .map(|(i, arg)| {
+            arg.into_string().map_err(|arg| {
+                format!(
+                    "argument {i} (\"{}\") is not valid UTF-8",
+                    netutil::escape::bytes(arg.as_bytes())
+                )
+            })
+        })
+        .collect()
+}
+
 /// Logs go to stderr (stdout carries the statistics tools parse), level from `RUST_LOG`
-/// (default `info`).
+/// (default `info`), one line per event whatever the fields hold ([`OneLine`]).
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| OneLine(std::io::stderr()))
         .with_target(false)
         .init();
+}
+
+/// Writes one formatted log event with its line breaks and other control characters escaped
+/// (the final newline and the formatter's own colour codes aside): messages quote names and
+/// values from the pod's input, and a newline in one must not print a second, forged line.
+/// (tracing-subscriber already escapes ESC and the other terminal controls inside fields.)
+struct OneLine<W>(W);
+
+impl<W: Write> Write for OneLine<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let (body, end) = match buf.strip_suffix(b"\n") {
+            Some(body) => (body, &b"\n"[..]),
+            None => (buf, &b""[..]),
+        };
+        let text = String::from_utf8_lossy(body);
+        let mut line = String::with_capacity(text.len());
+        for c in text.chars() {
+            // ESC starts the formatter's colours; fields can no longer hold a raw one.
+            if c == '\u{1b}' || !unprintable(c) {
+                line.push(c);
+            } else {
+                line.push_str(&printable(c.encode_utf8(&mut [0; 4])));
+            }
+        }
+        self.0.write_all(line.as_bytes())?;
+        self.0.write_all(end)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
 }
 
 /// Exit status and message for an app's result.

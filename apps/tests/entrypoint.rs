@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use dpdk_app::pod::app_args;
+use netutil::App;
 use serde_json::Value;
 use testkit::{assert_success, describe, DpdkLock, Proc, ScratchDir};
 
@@ -335,6 +337,286 @@ fn virtio_queue_size_sizes_every_virtio_user_ring() {
     );
 }
 
+/// The environment of a pod whose downward-API files are in `scratch/podnetinfo` and
+/// device-info in `scratch/devinfo`, running `app`.
+fn scratch_pod_env(scratch: &ScratchDir, app: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        (
+            "PODNETINFO_DIR".to_owned(),
+            scratch.join("podnetinfo").display().to_string(),
+        ),
+        (
+            "DEVINFO_DIR".to_owned(),
+            scratch.join("devinfo").display().to_string(),
+        ),
+        ("DPDK_SAMPLE_APP".to_owned(), app.to_owned()),
+    ])
+}
+
+/// The lines of `out` (stdout, then stderr) that start like the entrypoint's command line.
+fn enter_lines(out: &Output) -> Vec<String> {
+    [&out.stdout, &out.stderr]
+        .iter()
+        .flat_map(|o| {
+            String::from_utf8_lossy(o)
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|l| l.starts_with("ENTER dpdk-app:"))
+        .collect()
+}
+
+#[test]
+fn names_and_arguments_from_the_pod_cannot_forge_log_lines() {
+    let scratch = ScratchDir::new("forge");
+    let podnetinfo = scratch.join("podnetinfo");
+    let forged = "\nENTER dpdk-app: rm -rf /";
+    let status = serde_json::json!([
+        {"name": "cbr0", "interface": "eth0", "default": true},
+        {"name": format!("default/vdpa{forged}"), "interface": format!("net1\r{forged}"),
+         "mac": format!("0c:fe:c0:ff:ee:00{forged}"),
+         "device-info": {"type": "vdpa", "version": "1.1.0",
+                         // A character device, as /dev/vhost-vdpa-N is.
+                         "vdpa": {"parent-device": format!("vdpa0{forged}"), "driver": "vhost",
+                                  "path": "/dev/null"}}},
+        {"name": format!("default/virtio{forged}"), "interface": "net2",
+         "device-info": {"type": "vdpa", "version": "1.1.0",
+                         "vdpa": {"parent-device": format!("vdpa1{forged}"), "driver": "virtio"}}}
+    ]);
+    let annotations = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_owned(),
+        status.to_string(),
+    )]);
+    std::fs::create_dir_all(&podnetinfo).unwrap();
+    std::fs::write(
+        podnetinfo.join("annotations"),
+        netutil::downward::format(&annotations),
+    )
+    .unwrap();
+    let mut env = scratch_pod_env(&scratch, "testpmd");
+    env.insert("NETUTIL_WAIT_SECS".into(), "0".into());
+    // The app refuses the option naming it before the EAL starts.
+    env.insert(
+        "TESTPMD_EXTRA_ARGS".into(),
+        format!("--forward-mode=txonly '--no-such-option{forged}'"),
+    );
+
+    let out = dpdk_app(&[], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", describe("run", &out));
+    let enter = enter_lines(&out);
+    assert_eq!(enter.len(), 1, "{}", describe("run", &out));
+    // The one line is still the command, with the argument in $'...' quotes.
+    assert!(
+        enter[0].ends_with(r"-- --auto-start --tx-first --stats-period 2 --forward-mode=txonly $'--no-such-option\nENTER dpdk-app: rm -rf /'"),
+        "{}",
+        enter[0]
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r"net1\r\nENTER dpdk-app: rm -rf / (default/vdpa\nENTER"),
+        "{stderr}"
+    );
+
+    for args in [&["discover"][..], &["discover", "--json"]] {
+        let out = dpdk_app(args, &env);
+        assert!(out.status.success(), "{}", describe("discover", &out));
+        assert_eq!(
+            enter_lines(&out),
+            Vec::<String>::new(),
+            "{}",
+            describe("discover", &out)
+        );
+    }
+    // Nothing usable: the error lists every name, on one line.
+    env.insert("DPDK_SAMPLE_APP".into(), "l2fwd".into());
+    let status = status.as_array().unwrap();
+    let only_virtio = serde_json::Value::Array(vec![status[0].clone(), status[2].clone()]);
+    let annotations = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_owned(),
+        only_virtio.to_string(),
+    )]);
+    std::fs::write(
+        podnetinfo.join("annotations"),
+        netutil::downward::format(&annotations),
+    )
+    .unwrap();
+    let out = dpdk_app(&[], &env);
+    assert_eq!(out.status.code(), Some(1), "{}", describe("run", &out));
+    assert_eq!(
+        enter_lines(&out),
+        Vec::<String>::new(),
+        "{}",
+        describe("run", &out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(r"default/virtio\nENTER dpdk-app"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn arguments_and_variables_that_are_not_utf8_are_errors() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let bad = OsStr::from_bytes(b"x\xff\n");
+    let run = |args: &[&OsStr], var: Option<&str>| {
+        let mut cmd = Command::new(APP);
+        cmd.args(args)
+            .env_clear()
+            .envs(pod_env("traffic-test-gen"))
+            .env("DPDK_SAMPLE_APP", "testpmd");
+        if let Some(var) = var {
+            cmd.env(var, bad);
+        }
+        cmd.output().expect("run dpdk-app")
+    };
+    let arg = |s: &'static str| OsStr::new(s);
+    for args in [
+        vec![bad],
+        vec![arg("discover"), arg("--podnetinfo-dir"), bad],
+        vec![arg("run"), arg("--wait-secs"), bad],
+        vec![arg("testpmd"), arg("--no-huge"), arg("--"), bad],
+        vec![arg("l3fwd"), arg("--"), arg("-p"), bad],
+    ] {
+        let out = run(&args, None);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let at = args.len();
+        assert!(
+            stderr.contains(&format!(r#"argument {at} ("x\xff\n") is not valid UTF-8"#)),
+            "{args:?}: {stderr}"
+        );
+    }
+    for var in [
+        "DPDK_SAMPLE_APP",
+        "TESTPMD_EXTRA_ARGS",
+        "L3FWD_EXTRA_ARGS",
+        "VIRTIO_QUEUE_SIZE",
+        "PODNETINFO_DIR",
+        "HOSTNAME",
+        "PCIDEVICE_INTEL_COM_VDPA_MLX_VHOST",
+        "PCIDEVICE_X_INFO",
+    ] {
+        for args in [&[][..], &[arg("discover"), arg("--json")]] {
+            let out = run(args, Some(var));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{var}: {stderr}");
+            assert!(
+                stderr.contains(&format!(
+                    r#"environment variable {var} is not valid UTF-8: "x\xff\n""#
+                )),
+                "{var}: {stderr}"
+            );
+        }
+    }
+}
+
+/// The plan `run` would make for `app` on a fixture pod whose process may run on `cpus`.
+fn fixture_plan(name: &str, app: App, cpus: &[u32]) -> netutil::EalPlan {
+    let mut cfg = netutil::Config::from_vars(pod_env(name)).unwrap();
+    cfg.cpus = Some(cpus.to_vec());
+    let found = netutil::discover(&cfg).unwrap();
+    let opts = netutil::PlanOptions {
+        require_device_paths: false,
+        ..netutil::PlanOptions::default()
+    };
+    netutil::plan(&found, app, &opts).unwrap()
+}
+
+#[test]
+fn cpus_from_128_on_become_mapped_lcores_the_apps_accept() {
+    // Debian's DPDK has RTE_MAX_LCORE 128: a pod pinned to CPUs 130-131 must not pass them as
+    // lcore ids.
+    for (app, lcores) in [
+        (App::Testpmd, "0@130,1@131"),
+        (App::L2fwd, "0@130,1@131"),
+        (App::L3fwd, "0@130"),
+    ] {
+        let plan = fixture_plan("traffic-test-gen", app, &[130, 131]);
+        let eal = plan.eal_args.join(" ");
+        assert!(
+            eal.contains(&format!(" --lcores {lcores} --main-lcore 0 ")) && !eal.contains(" -l "),
+            "{app}: {eal}"
+        );
+        let args = app_args(app, &plan, &[]);
+        match app {
+            // testpmd's arguments name no lcore.
+            App::Testpmd => {}
+            App::L2fwd => {
+                dpdk_app::l2fwd::options::parse(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            }
+            App::L3fwd => {
+                assert!(
+                    args.contains(&"--config=(0,0,0),(1,0,0)".to_owned()),
+                    "{args:?}"
+                );
+                dpdk_app::l3fwd::options::parse(&args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            }
+        }
+    }
+    // Several l3fwd queues: one lcore each, queue 0 of every port on the first worker.
+    let mut cfg = netutil::Config::from_vars(pod_env("traffic-test-gen")).unwrap();
+    cfg.cpus = Some(vec![130, 131, 132]);
+    let opts = netutil::PlanOptions {
+        require_device_paths: false,
+        queues: 2,
+        ..netutil::PlanOptions::default()
+    };
+    let plan = netutil::plan(&netutil::discover(&cfg).unwrap(), App::L3fwd, &opts).unwrap();
+    assert_eq!(
+        plan.lcores.eal_args(),
+        ["--lcores", "0@130,1@131", "--main-lcore", "0"]
+    );
+    let args = app_args(App::L3fwd, &plan, &[]);
+    assert!(
+        args.contains(&"--config=(0,0,1),(1,0,1)".to_owned()),
+        "{args:?}"
+    );
+    dpdk_app::l3fwd::options::parse(&args).unwrap();
+}
+
+#[test]
+fn lcores_mapped_to_other_cpus_run_every_app() {
+    // Lcore ids that are not the CPU ids, as a plan for CPUs from 128 on has them, here on
+    // CPUs this machine has: lcore 0 on the second CPU, lcore 1 on the first.
+    let _lock = DpdkLock::acquire();
+    let (first, second) = testkit::two_cpus();
+    let cpus = [
+        u32::try_from(second).unwrap(),
+        u32::try_from(first).unwrap(),
+    ];
+    let lcores = netutil::Lcores {
+        main: 0,
+        workers: vec![1],
+        cpus: cpus.to_vec(),
+    };
+    let extras = |app| {
+        let mut args = vec!["--duration".to_owned(), "1".to_owned()];
+        if app == App::Testpmd {
+            args.push("--total-num-mbufs=8192".into());
+        }
+        args
+    };
+    for app in App::ALL {
+        let mut plan = fixture_plan("traffic-test-gen", app, &cpus);
+        plan.lcores = lcores.clone();
+        let prefix = testkit::unique_prefix(&format!("mapped-{app}"));
+        let mut cmd = Command::new(APP);
+        cmd.args([app.name(), "--no-huge", "-m", "512", "-n", "4"])
+            .args(lcores.eal_args())
+            .args(["--vdev=net_null0", "--vdev=net_null1", "--no-pci"])
+            .arg(format!("--file-prefix={prefix}"))
+            .arg("--")
+            .args(app_args(app, &plan, &extras(app)));
+        let (out, killed) =
+            Proc::spawn(app.name(), &mut cmd, Some(&prefix)).wait(Duration::from_secs(60));
+        assert_success(app.name(), &out, killed);
+    }
+}
+
 /// Writes a pod's downward-API `annotations` as kubelet does, with a network-status as Multus
 /// writes it (4-space indented JSON) listing vDPA devices whose paths are `sockets`.
 fn write_pod(dir: &Path, sockets: &[PathBuf], macs: &[&str]) {
@@ -420,21 +702,11 @@ fn pod_without_arguments_runs_testpmd_on_its_vdpa_devices() {
         &sockets,
         &["0c:fe:c0:ff:ee:00", "0c:fe:c0:ff:ee:01"],
     );
-    let env = BTreeMap::from([
-        (
-            "PODNETINFO_DIR".to_owned(),
-            podnetinfo.display().to_string(),
-        ),
-        (
-            "DEVINFO_DIR".to_owned(),
-            scratch.join("devinfo").display().to_string(),
-        ),
-        ("DPDK_SAMPLE_APP".to_owned(), "testpmd".to_owned()),
-        (
-            "TESTPMD_EXTRA_ARGS".to_owned(),
-            "--forward-mode=txonly --duration 3".to_owned(),
-        ),
-    ]);
+    let mut env = scratch_pod_env(&scratch, "testpmd");
+    env.insert(
+        "TESTPMD_EXTRA_ARGS".into(),
+        "--forward-mode=txonly --duration 3".into(),
+    );
     let pod = dpdk_app(&[], &env);
     let pod_out = String::from_utf8_lossy(&pod.stdout).into_owned();
     assert!(pod.status.success(), "{}", describe("pod", &pod));

@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::device_info::{Device, DeviceInfo, PciDevice, SpecVersion};
 use crate::error::Error;
+use crate::escape::printable;
 use crate::log::Log;
 use crate::network_status::NetworkStatus;
 use crate::pci;
@@ -121,15 +122,17 @@ pub struct Interface {
 
 impl Interface {
     /// A short name for messages: `net1 (default/vdpa-net)`, or the PCI address for a device
-    /// known only from `PCIDEVICE_*`.
+    /// known only from `PCIDEVICE_*`. The names come from the pod's annotations, so they are
+    /// [`printable`]: a newline in a network name cannot start a second log line.
     pub fn label(&self) -> String {
         let pci = || self.device_info.as_ref().and_then(DeviceInfo::pci_address);
-        match (&self.interface, &self.network) {
+        let label = match (&self.interface, &self.network) {
             (Some(i), Some(n)) => format!("{i} ({n})"),
             (None, Some(n)) => n.clone(),
             (Some(i), None) => i.clone(),
             (None, None) => pci().unwrap_or("unnamed device").to_owned(),
-        }
+        };
+        printable(&label).into_owned()
     }
 
     fn vdpa_path(&self) -> Option<&str> {

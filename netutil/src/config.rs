@@ -1,10 +1,12 @@
 //! Where discovery looks, taken from the environment or set by hand (tests, command-line flags).
 
 use std::collections::BTreeMap;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::pcidevice::PREFIX;
 
 /// Variable naming the downward-API directory.
 pub const PODNETINFO_DIR_VAR: &str = "PODNETINFO_DIR";
@@ -84,27 +86,21 @@ impl Default for Config {
 impl Config {
     /// Builds the configuration from the real process environment.
     ///
-    /// Variables whose name or value is not UTF-8 are left out of the snapshot, except that one
-    /// of the configuration variables above in that state is an error.
+    /// A variable whose name or value is not UTF-8 is an error ([`Error::NotUnicode`]) if
+    /// discovery reads it (the variables above, `HOSTNAME`, `PCIDEVICE_*`); others are left
+    /// out of the snapshot.
     pub fn from_env() -> Result<Self, Error> {
-        for var in [
-            PODNETINFO_DIR_VAR,
-            DEVINFO_DIR_VAR,
-            WAIT_SECS_VAR,
-            CONTAINER_NAME_VAR,
-        ] {
-            if let Some(value) = std::env::var_os(var).filter(|v| v.to_str().is_none()) {
-                return Err(Error::Env {
-                    var,
-                    value: value.to_string_lossy().into_owned(),
-                    reason: "not valid UTF-8".into(),
-                });
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            match (name.to_str(), value.to_str()) {
+                (Some(n), Some(v)) => vars.push((n.to_owned(), v.to_owned())),
+                _ if read_by_discovery(name.as_bytes()) => {
+                    return Err(Error::NotUnicode { name, value })
+                }
+                _ => {}
             }
         }
-        Self::from_vars(
-            std::env::vars_os()
-                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
-        )
+        Self::from_vars(vars)
     }
 
     /// Builds the configuration from the given variables, as if they were the environment.
@@ -144,6 +140,39 @@ impl Config {
         cfg.container_name = non_empty(CONTAINER_NAME_VAR)?.cloned();
         cfg.env = env;
         Ok(cfg)
+    }
+}
+
+/// Whether discovery reads the variable `name`.
+fn read_by_discovery(name: &[u8]) -> bool {
+    [
+        PODNETINFO_DIR_VAR,
+        DEVINFO_DIR_VAR,
+        WAIT_SECS_VAR,
+        CONTAINER_NAME_VAR,
+        "HOSTNAME",
+    ]
+    .iter()
+    .any(|v| v.as_bytes() == name)
+        || name.starts_with(PREFIX.as_bytes())
+}
+
+/// The value of the process environment's variable `name`, which must be UTF-8 when set: the
+/// same rule as [`Config::from_env`], for the variables its caller reads.
+///
+/// # Errors
+///
+/// [`Error::NotUnicode`], naming the variable and showing its value escaped.
+pub fn env_var(name: &str) -> Result<Option<String>, Error> {
+    match std::env::var_os(name) {
+        None => Ok(None),
+        Some(value) => value
+            .into_string()
+            .map(Some)
+            .map_err(|value| Error::NotUnicode {
+                name: name.into(),
+                value,
+            }),
     }
 }
 
@@ -188,6 +217,30 @@ mod tests {
             );
             assert!(err.to_string().contains(var));
         }
+    }
+
+    #[test]
+    fn variables_discovery_reads_must_be_utf8() {
+        for name in [
+            "PODNETINFO_DIR",
+            "HOSTNAME",
+            "PCIDEVICE_X",
+            "PCIDEVICE_X_INFO",
+        ] {
+            assert!(read_by_discovery(name.as_bytes()), "{name}");
+        }
+        assert!(read_by_discovery(b"PCIDEVICE_\xff"));
+        for name in ["PATH", "PCIDEVICE", "HOSTNAME2", "\u{ff}"] {
+            assert!(!read_by_discovery(name.as_bytes()), "{name}");
+        }
+        let err = Error::NotUnicode {
+            name: "PCIDEVICE_A".into(),
+            value: std::ffi::OsStr::from_bytes(b"0000:65:00.2\xff\n").to_os_string(),
+        };
+        assert_eq!(
+            err.to_string(),
+            r#"environment variable PCIDEVICE_A is not valid UTF-8: "0000:65:00.2\xff\n""#
+        );
     }
 
     #[test]

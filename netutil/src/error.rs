@@ -1,8 +1,13 @@
 //! The one error type of the crate, and the small "what is wrong with this field" part that the
 //! pure parsers return before the caller knows which file the text came from.
 
+use std::ffi::OsString;
 use std::fmt;
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use crate::devargs::DevargError;
+use crate::escape::{self, printable};
 
 /// What is wrong with one field (or one line) of an input.
 ///
@@ -38,8 +43,8 @@ pub enum Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Problem::MalformedLine(why) => write!(f, "malformed line: {why}"),
-            Problem::InvalidJson(why) => write!(f, "invalid JSON: {why}"),
+            Problem::MalformedLine(why) => write!(f, "malformed line: {}", printable(why)),
+            Problem::InvalidJson(why) => write!(f, "invalid JSON: {}", printable(why)),
             Problem::MissingField => f.write_str("required field is missing"),
             Problem::WrongType(expected) => write!(f, "expected {expected}"),
             Problem::UnknownType(t) => write!(
@@ -53,7 +58,7 @@ impl fmt::Display for Problem {
             Problem::UnknownValue { value, expected } => {
                 write!(f, "unknown value {value:?} (expected {expected})")
             }
-            Problem::InvalidValue(why) => f.write_str(why),
+            Problem::InvalidValue(why) => f.write_str(&printable(why)),
         }
     }
 }
@@ -96,7 +101,7 @@ impl FieldError {
 #[non_exhaustive]
 pub enum Error {
     /// Bad content in a file or variable.
-    #[error("{input}: {}{problem}", at(field))]
+    #[error("{}: {}{problem}", printable(input), at(field))]
     Input {
         /// The file path or `environment variable NAME`.
         input: String,
@@ -106,7 +111,7 @@ pub enum Error {
         problem: Problem,
     },
     /// A configuration variable has a value that cannot be used.
-    #[error("environment variable {var}={value:?}: {reason}")]
+    #[error("environment variable {var}={value:?}: {}", printable(reason))]
     Env {
         /// The variable.
         var: &'static str,
@@ -115,8 +120,20 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// An environment variable that is read is not valid UTF-8 (its name or its value).
+    #[error(
+        "environment variable {} is not valid UTF-8: \"{}\"",
+        escape::bytes(name.as_bytes()),
+        escape::bytes(value.as_bytes())
+    )]
+    NotUnicode {
+        /// The variable's name.
+        name: OsString,
+        /// Its value.
+        value: OsString,
+    },
     /// A directory that must exist does not.
-    #[error("{what} {} does not exist (set {var} to point elsewhere)", path.display())]
+    #[error("{what} {} does not exist (set {var} to point elsewhere)", shown(path))]
     MissingDir {
         /// What the directory should hold.
         what: &'static str,
@@ -126,7 +143,7 @@ pub enum Error {
         path: PathBuf,
     },
     /// A file or directory exists (or should) but cannot be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {source}", shown(path))]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -134,8 +151,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A device path named by device-info is absent or is not what the device type needs.
-    #[error("{interface}: device path {}: {reason}", path.display())]
+    /// A device path named by device-info is absent, is not what the device type needs, or
+    /// cannot go into a device argument ([`crate::devargs::check_path`]).
+    #[error(
+        "{}: device path {}: {}",
+        printable(interface),
+        shown(path),
+        printable(reason)
+    )]
     DevicePath {
         /// The interface, as `network (interface)`.
         interface: String,
@@ -144,8 +167,26 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A planned device argument breaks the rule of [`crate::devargs::validate`].
+    #[error(
+        "{}: device argument {}: {problem}",
+        printable(interface),
+        printable(devarg)
+    )]
+    Devarg {
+        /// The interface, as `network (interface)`.
+        interface: String,
+        /// The device argument.
+        devarg: String,
+        /// What is wrong with it.
+        problem: DevargError,
+    },
     /// Nothing DPDK can drive was found; the message lists what was found and where it looked.
-    #[error("no usable DPDK port for {app}: {found}; looked in {looked}")]
+    #[error(
+        "no usable DPDK port for {app}: {}; looked in {}",
+        printable(found),
+        printable(looked)
+    )]
     NoUsableDevice {
         /// The app being planned.
         app: String,
@@ -155,7 +196,10 @@ pub enum Error {
         looked: String,
     },
     /// The process may run on fewer CPUs than the app needs.
-    #[error("{app} needs at least {needed} usable CPUs, but {source_name} allows only {cpus:?}")]
+    #[error(
+        "{app} needs at least {needed} usable CPUs, but {} allows only {cpus:?}",
+        printable(source_name)
+    )]
     TooFewCpus {
         /// The app being planned.
         app: String,
@@ -173,7 +217,7 @@ pub enum Error {
         given: String,
     },
     /// A [`crate::PlanOptions`] value, or the plan it leads to, cannot be used.
-    #[error("plan option {option}: {reason}")]
+    #[error("plan option {option}: {}", printable(reason))]
     PlanOption {
         /// The option.
         option: &'static str,
@@ -182,12 +226,17 @@ pub enum Error {
     },
 }
 
+/// A path from the pod's configuration, printable on one line ([`printable`]).
+fn shown(path: &Path) -> String {
+    printable(&path.to_string_lossy()).into_owned()
+}
+
 /// Renders a field path as a `"path: "` prefix, or nothing for the whole input.
 fn at(field: &str) -> String {
     if field.is_empty() {
         String::new()
     } else {
-        format!("{field}: ")
+        format!("{}: ", printable(field))
     }
 }
 

@@ -62,6 +62,10 @@
 //!   cpusets) instead of a hard-coded `1-3`: the first is the main lcore. testpmd and l2fwd get
 //!   all of them; l3fwd one per queue, since every l3fwd lcore needs its own TX queue on every
 //!   port (the original's `-l 1` with one queue). On CPUs 1, 2, 3 this is exactly the original.
+//!   DPDK takes lcore ids below `RTE_MAX_LCORE` (128 in Debian's builds): when a CPU to use is
+//!   128 or above, the lcores are numbered from 0 and mapped to their CPUs,
+//!   `--lcores 0@130,1@131 --main-lcore 0`, and l3fwd's `--config` names those lcore ids
+//!   ([`Lcores`]); at most 128 CPUs are used.
 //! - **`-a <pci>` as two argv elements** instead of the single element `"-w <pci>"`: `-w` was
 //!   removed in DPDK 21.11, and one element with a space handed getopt an argument starting with
 //!   a space.
@@ -84,6 +88,26 @@
 //!   why, and if no usable port remains, [`plan()`] fails listing what was found and where it
 //!   looked.
 //!
+//! # Untrusted input
+//!
+//! Everything a pod is given (annotations, device-info files, `PCIDEVICE_*`, the other
+//! variables) may be wrong or hostile. Parsers return errors naming the file or variable and
+//! the field, never panic (fuzz-style property tests, seeded with `tests/fixtures`, hold them
+//! to it), and bound what they read (CPU numbers, wait times). What reaches DPDK is checked
+//! against a fixed rule when the plan is made:
+//!
+//! - **device arguments** ([`devargs`]): every value (device paths, MACs, numbers, roles) uses
+//!   only `A-Z a-z 0-9 . _ / + @ : -`; a device path is also absolute, has no `..` component and
+//!   is at most 107 bytes (a Unix socket address). DPDK's `rte_kvargs` would otherwise read
+//!   `path=/x=path=/tmp/evil.sock` as `path=/tmp/evil.sock`. A refused path is an error naming
+//!   the network and the character;
+//! - **ports and lcores**: at most 32 ports (`RTE_MAX_ETHPORTS`) and 128 lcores
+//!   (`RTE_MAX_LCORE`), CPU ids from 128 on mapped to lcore ids from 0;
+//! - **`--file-prefix`**: 1 to 64 of `A-Z a-z 0-9 - _ .`, starting with a letter or digit;
+//! - **text**: names, paths and values quoted in messages, decisions and warnings are
+//!   [`escape::printable`], so no input can start a second log line; variables discovery reads
+//!   must be UTF-8 ([`Error::NotUnicode`]).
+//!
 //! Discovery follows app-netutil's classification ([`classify`] module) with its bugs fixed:
 //! annotation values are Go-unquoted in full (app-netutil deleted every backslash and space),
 //! `PCIDEVICE_*_INFO` is parsed as JSON (app-netutil split it on commas into bogus PCI
@@ -94,11 +118,13 @@
 pub mod classify;
 pub mod config;
 pub mod cpus;
+pub mod devargs;
 pub mod device_info;
 pub mod discover;
 pub mod downward;
 mod dp_files;
 pub mod error;
+pub mod escape;
 pub mod gostr;
 pub mod hugepages;
 mod json;

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::classify::{Interface, InterfaceType};
 use crate::cpus;
+use crate::devargs;
 use crate::device_info::{Device, MemifMode, MemifRole, VdpaDriver, VhostMode};
 use crate::discover::Discovery;
 use crate::error::Error;
@@ -24,8 +25,14 @@ use crate::log::Log;
 pub const DEFAULT_MEMORY_MB: u64 = 1024;
 /// `-n`: memory channels, as the original.
 const MEMORY_CHANNELS: &str = "4";
-/// The port mask is a `u64`.
-const MAX_PORTS: usize = 64;
+/// The most ports a plan may have: port ids run below `RTE_MAX_ETHPORTS`, 32 in Debian's DPDK
+/// builds, and the apps' port masks and tables cover as many (`dpdk-app` tests that the three
+/// agree). A pod with more usable devices gets an error rather than a port mask the app refuses.
+pub const MAX_PORTS: usize = 32;
+/// Lcore ids run below `RTE_MAX_LCORE`, 128 in Debian's DPDK builds (`dpdk-app` tests that they
+/// agree): a plan has at most this many lcores, and maps them to CPUs when a CPU id is this or
+/// more ([`Lcores`]).
+pub const MAX_LCORES: u32 = 128;
 /// Longest `--file-prefix`: EAL puts it in socket paths, which are limited to 108 bytes.
 const MAX_FILE_PREFIX: usize = 64;
 
@@ -194,13 +201,21 @@ pub struct SkippedInterface {
     pub reason: String,
 }
 
-/// The lcores: EAL's main lcore and the workers.
+/// The lcores: EAL's main lcore, the workers, and the CPU each runs on.
+///
+/// EAL takes lcore ids below `RTE_MAX_LCORE` ([`MAX_LCORES`]). When every CPU the plan uses is
+/// below that, the lcore ids are the CPU ids and EAL gets the original's
+/// `-l <cpus> --main-lcore <first>`; otherwise the lcores are numbered from 0 and mapped to
+/// their CPUs, `--lcores 0@130,1@131 --main-lcore 0`. The apps only ever see lcore ids (l3fwd's
+/// `--config` included), so both forms run the same.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Lcores {
     /// `--main-lcore`.
     pub main: u32,
-    /// The other lcores of `-l`, ascending.
+    /// The other lcores, ascending.
     pub workers: Vec<u32>,
+    /// The CPU of each lcore, in the order of [`Lcores::all`].
+    pub cpus: Vec<u32>,
 }
 
 impl Lcores {
@@ -209,6 +224,37 @@ impl Lcores {
         std::iter::once(self.main)
             .chain(self.workers.iter().copied())
             .collect()
+    }
+
+    /// Whether each lcore id is the id of the CPU it runs on.
+    pub fn are_cpus(&self) -> bool {
+        self.all() == self.cpus
+    }
+
+    /// The EAL arguments that set them up.
+    ///
+    /// ```
+    /// use netutil::Lcores;
+    /// let same = Lcores { main: 2, workers: vec![3, 4], cpus: vec![2, 3, 4] };
+    /// assert_eq!(same.eal_args(), ["-l", "2-4", "--main-lcore", "2"]);
+    /// let mapped = Lcores { main: 0, workers: vec![1], cpus: vec![130, 131] };
+    /// assert_eq!(mapped.eal_args(), ["--lcores", "0@130,1@131", "--main-lcore", "0"]);
+    /// ```
+    pub fn eal_args(&self) -> Vec<String> {
+        let lcores = if self.are_cpus() {
+            ["-l".to_owned(), cpus::format_list(&self.cpus)]
+        } else {
+            let map: Vec<String> = self
+                .all()
+                .iter()
+                .zip(&self.cpus)
+                .map(|(lcore, cpu)| format!("{lcore}@{cpu}"))
+                .collect();
+            ["--lcores".to_owned(), map.join(",")]
+        };
+        let mut args = lcores.to_vec();
+        args.extend(["--main-lcore".to_owned(), self.main.to_string()]);
+        args
     }
 }
 
@@ -302,6 +348,12 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
     for iface in &discovery.interfaces {
         match port_for(iface, opts, &mut counters, &mut log)? {
             Ok(port) => {
+                // Every value was checked on the way in; this keeps it so for the whole string.
+                devargs::validate(&port.port.devarg).map_err(|problem| Error::Devarg {
+                    interface: iface.label(),
+                    devarg: port.port.devarg.clone(),
+                    problem,
+                })?;
                 log.note(format!(
                     "{}: {} port {}",
                     iface.label(),
@@ -338,7 +390,11 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
     if ports.len() > MAX_PORTS {
         return Err(Error::PlanOption {
             option: "ports",
-            reason: format!("{} ports do not fit the 64-bit port mask", ports.len()),
+            reason: format!(
+                "{} usable devices, but DPDK and the apps take at most {MAX_PORTS} ports \
+                 (RTE_MAX_ETHPORTS)",
+                ports.len()
+            ),
         });
     }
 
@@ -364,12 +420,7 @@ pub fn plan(discovery: &Discovery, app: App, opts: &PlanOptions) -> Result<EalPl
         log.note("--single-file-segments: vhost-user accepts at most 8 memory regions");
         args.push("--single-file-segments".into());
     }
-    args.extend([
-        "-l".into(),
-        cpus::format_list(&lcores.all()),
-        "--main-lcore".into(),
-        lcores.main.to_string(),
-    ]);
+    args.extend(lcores.eal_args());
     if app == App::Testpmd {
         args.push("--iova-mode=va".into());
     }
@@ -588,7 +639,8 @@ enum PathKind {
     Socket,
 }
 
-/// Checks a device path: it must fit in a devarg, and if it exists it must be one of `accept`.
+/// Checks a device path: it must pass [`devargs::check_path`], and if it exists it must be one of
+/// `accept`.
 /// A path that `must_exist` but does not is an error, or a warning when the options allow.
 /// Returns what was found.
 fn check_path(
@@ -604,11 +656,8 @@ fn check_path(
         path: path.into(),
         reason,
     };
-    if path.contains(',') {
-        return Err(fail(
-            "contains ',', which a DPDK device argument cannot carry".into(),
-        ));
-    }
+    // Before anything touches the file system: the path goes into a device argument.
+    devargs::check_path(path).map_err(|e| fail(e.to_string()))?;
     let wanted = accept
         .iter()
         .map(|k| match k {
@@ -656,13 +705,21 @@ fn is_ethernet_mac(mac: &str) -> bool {
 }
 
 /// The default `--file-prefix` or the validated override.
+///
+/// EAL makes the prefix a directory under its runtime directory (`/var/run/dpdk/<prefix>`) and
+/// the start of hugepage file names, so it is one path component: letters, digits, `-`, `_` and
+/// `.`, starting with a letter or digit (so never `.`, `..` or a hidden name).
 fn file_prefix(app: App, hostname: &str, requested: Option<&str>) -> Result<String, Error> {
     let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let starts_well = |p: &str| p.starts_with(|c: char| c.is_ascii_alphanumeric());
     match requested {
-        Some(p) if p.is_empty() || p.len() > MAX_FILE_PREFIX || !p.chars().all(valid) => {
+        Some(p) if !starts_well(p) || p.len() > MAX_FILE_PREFIX || !p.chars().all(valid) => {
             Err(Error::PlanOption {
                 option: "file-prefix",
-                reason: format!("{p:?} must be 1 to {MAX_FILE_PREFIX} of A-Z a-z 0-9 - _ ."),
+                reason: format!(
+                    "{p:?} must be 1 to {MAX_FILE_PREFIX} of A-Z a-z 0-9 - _ . \
+                     starting with a letter or digit"
+                ),
             })
         }
         Some(p) => Ok(p.to_owned()),
@@ -682,7 +739,8 @@ fn file_prefix(app: App, hostname: &str, requested: Option<&str>) -> Result<Stri
 /// One CPU is enough for every app: unlike DPDK's testpmd, ours forwards on the main lcore when
 /// it has no other (a pod with one dedicated CPU is common). l3fwd gives every lcore its own TX
 /// queue on every port, so it gets one lcore per queue (one, with the default single queue: the
-/// original's `-l 1`). testpmd and l2fwd use them all.
+/// original's `-l 1`). testpmd and l2fwd use them all, up to [`MAX_LCORES`]. The lcore ids are
+/// the CPU ids unless one of those CPUs is [`MAX_LCORES`] or above; then they count from 0.
 fn lcores(
     app: App,
     cpus: &[u32],
@@ -698,20 +756,48 @@ fn lcores(
             cpus: cpus.to_vec(),
         });
     }
+    let most = usize::try_from(MAX_LCORES).unwrap_or(usize::MAX);
+    if cpus.len() > most {
+        log.warn(format!(
+            "{} usable CPUs, but DPDK takes at most {most} lcores (RTE_MAX_LCORE): \
+             using the first {most}",
+            cpus.len()
+        ));
+    }
     let count = match app {
-        App::L3fwd => usize::from(queues).min(cpus.len()),
+        App::L3fwd => usize::from(queues),
         App::Testpmd | App::L2fwd => cpus.len(),
+    }
+    .min(cpus.len())
+    .min(most);
+    let chosen = &cpus[..count];
+    let ids: Vec<u32> = if chosen.iter().all(|&cpu| cpu < MAX_LCORES) {
+        chosen.to_vec()
+    } else {
+        (0..MAX_LCORES).take(count).collect()
     };
     let lcores = Lcores {
-        main: cpus[0],
-        workers: cpus[1..count].to_vec(),
+        main: ids[0],
+        workers: ids[1..].to_vec(),
+        cpus: chosen.to_vec(),
     };
-    log.note(format!(
-        "lcores {} (main {}) from usable CPUs {}",
-        cpus::format_list(&lcores.all()),
-        lcores.main,
-        cpus::format_list(cpus)
-    ));
+    if lcores.are_cpus() {
+        log.note(format!(
+            "lcores {} (main {}) from usable CPUs {}",
+            cpus::format_list(&ids),
+            lcores.main,
+            cpus::format_list(cpus)
+        ));
+    } else {
+        log.note(format!(
+            "lcores {} (main {}) on CPUs {} of usable CPUs {}: CPU ids from {MAX_LCORES} on are \
+             not lcore ids in DPDK (RTE_MAX_LCORE), so EAL maps them with --lcores",
+            cpus::format_list(&ids),
+            lcores.main,
+            cpus::format_list(chosen),
+            cpus::format_list(cpus)
+        ));
+    }
     Ok(lcores)
 }
 
@@ -799,7 +885,21 @@ mod tests {
             .unwrap()
             .starts_with("l2fwd-a-b-c-"));
         assert_eq!(file_prefix(App::L3fwd, "h", Some("mine")).unwrap(), "mine");
-        for bad in ["", "a/b", "a b", &"x".repeat(65)] {
+        assert_eq!(
+            file_prefix(App::L3fwd, "h", Some("pod-1.a_b")).unwrap(),
+            "pod-1.a_b"
+        );
+        for bad in [
+            "",
+            "a/b",
+            "a b",
+            &"x".repeat(65),
+            "..",
+            ".",
+            ".hidden",
+            "-x",
+            "a\n",
+        ] {
             assert!(file_prefix(App::L3fwd, "h", Some(bad)).is_err(), "{bad}");
         }
     }
@@ -812,7 +912,8 @@ mod tests {
             l(App::Testpmd, &[1, 2, 3], 1).unwrap(),
             Lcores {
                 main: 1,
-                workers: vec![2, 3]
+                workers: vec![2, 3],
+                cpus: vec![1, 2, 3]
             }
         );
         assert_eq!(l(App::L2fwd, &[1, 2, 3], 1).unwrap().all(), [1, 2, 3]);
@@ -820,13 +921,52 @@ mod tests {
             l(App::L3fwd, &[1, 2, 3], 1).unwrap(),
             Lcores {
                 main: 1,
-                workers: vec![]
+                workers: vec![],
+                cpus: vec![1]
             }
         );
         assert_eq!(l(App::L3fwd, &[1, 2, 3], 2).unwrap().all(), [1, 2]);
         assert_eq!(l(App::L3fwd, &[4], 8).unwrap().all(), [4]);
         assert_eq!(l(App::Testpmd, &[0], 1).unwrap().all(), [0]);
         assert!(lcores(App::L2fwd, &[], "test", 1, &mut log).is_err());
+    }
+
+    #[test]
+    fn cpus_from_128_on_are_mapped_to_lcores_from_0() {
+        let l = |app, cpus: &[u32], q| lcores(app, cpus, "test", q, &mut Log::default());
+        let mapped = l(App::Testpmd, &[130, 131], 1).unwrap();
+        assert_eq!(
+            mapped,
+            Lcores {
+                main: 0,
+                workers: vec![1],
+                cpus: vec![130, 131]
+            }
+        );
+        assert_eq!(
+            mapped.eal_args(),
+            ["--lcores", "0@130,1@131", "--main-lcore", "0"]
+        );
+        // One CPU above the limit maps them all; l3fwd maps only the lcores it uses.
+        assert_eq!(l(App::L2fwd, &[5, 200], 1).unwrap().all(), [0, 1]);
+        assert_eq!(
+            l(App::L3fwd, &[5, 200], 1).unwrap().eal_args()[..2],
+            ["-l", "5"]
+        );
+        assert_eq!(
+            l(App::L3fwd, &[5, 200], 2).unwrap().eal_args()[..2],
+            ["--lcores", "0@5,1@200"]
+        );
+        // More CPUs than lcore ids: the first 128.
+        let many: Vec<u32> = (0..300).collect();
+        let mut log = Log::default();
+        let capped = lcores(App::L2fwd, &many, "test", 1, &mut log).unwrap();
+        assert_eq!(capped.all(), (0..128).collect::<Vec<u32>>());
+        assert!(capped.are_cpus() && log.warnings[0].contains("at most 128 lcores"));
+        let high: Vec<u32> = (200..500).collect();
+        let capped = lcores(App::L2fwd, &high, "test", 1, &mut log).unwrap();
+        assert_eq!(capped.all().last(), Some(&127));
+        assert_eq!(capped.cpus.last(), Some(&327));
     }
 
     #[test]

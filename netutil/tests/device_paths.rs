@@ -115,5 +115,93 @@ fn wrong_file_types_are_errors_even_when_paths_are_optional() {
     let comma = dir.path().join("a,b");
     let found = discover(&pod(dir.path(), &comma, &regular)).unwrap();
     let err = plan(&found, App::Testpmd, &lenient).unwrap_err();
-    assert!(err.to_string().contains("contains ','"), "{err}");
+    assert!(err.to_string().contains("character ','"), "{err}");
+}
+
+/// A pod whose only network `default/hostile` has the device-info `info`.
+fn hostile_pod(dir: &Path, info: serde_json::Value) -> Config {
+    let status = serde_json::json!([
+        {"name": "default/hostile", "interface": "net1", "mac": "0c:fe:c0:ff:ee:00",
+         "device-info": info}
+    ]);
+    let map = BTreeMap::from([(
+        "k8s.v1.cni.cncf.io/network-status".to_string(),
+        serde_json::to_string_pretty(&status).unwrap(),
+    )]);
+    std::fs::write(dir.join("annotations"), downward::format(&map)).unwrap();
+    let mut cfg = Config::from_vars([("PODNETINFO_DIR", dir.to_str().unwrap())]).unwrap();
+    on_host(&mut cfg, "hugepages-1g");
+    cfg
+}
+
+#[test]
+fn kvargs_reads_injected_keys() {
+    // What DPDK would read from the device arguments the paths below would make.
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, Option<String>)> {
+        v.iter()
+            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+            .collect()
+    };
+    assert_eq!(
+        common::rte_kvargs("path=/x=path=/tmp/evil.sock,queues=1"),
+        pairs(&[("path", "/tmp/evil.sock"), ("queues", "1")])
+    );
+    assert_eq!(
+        common::rte_kvargs("socket=/m=socket=/etc/evil,role=server"),
+        pairs(&[("socket", "/etc/evil"), ("role", "server")])
+    );
+    // After a `[`, commas no longer separate pairs: no `path`, no `server`, no `mac`.
+    assert_eq!(
+        common::rte_kvargs("path=/run/a[,server=1,queues=1,mac=0c:fe:c0:ff:ee:00"),
+        pairs(&[("1,mac", "0c:fe:c0:ff:ee:00")])
+    );
+}
+
+#[test]
+fn device_paths_that_would_change_the_device_argument_are_refused() {
+    let server = |path: &str| {
+        serde_json::json!({"type": "vhost-user", "version": "1.1.0",
+                           "vhost-user": {"mode": "server", "path": path}})
+    };
+    let master = |path: &str| {
+        serde_json::json!({"type": "memif", "version": "1.1.0",
+                           "memif": {"role": "master", "path": path, "mode": "ethernet"}})
+    };
+    let vdpa = |path: &str| {
+        serde_json::json!({"type": "vdpa", "version": "1.1.0",
+                           "vdpa": {"parent-device": "vdpa0", "driver": "vhost", "path": path}})
+    };
+    let long = format!("/run/{}", "s".repeat(103));
+    for (info, shown_char) in [
+        (server("/x=path=/tmp/evil.sock"), "'='"),
+        (master("/m=socket=/etc/evil"), "'='"),
+        (server("/run/a[,server=1"), "'['"),
+        (vdpa("/dev/vhost-vdpa-0,queues=8"), "','"),
+        (server("/run/x\nENTER dpdk-app: rm -rf /"), r"'\n'"),
+        (master("/run/\u{1b}]0;title\u{7}"), r"'\u{1b}'"),
+        (server("/run/a b"), "' '"),
+        (server("run/relative.sock"), "not an absolute path"),
+        (master("/run/../etc/evil"), "'..' component"),
+        (server(&long), "at most 107"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let found = discover(&hostile_pod(dir.path(), info.clone())).unwrap();
+        let lenient = PlanOptions {
+            require_device_paths: false,
+            ..opts()
+        };
+        let err = match plan(&found, App::Testpmd, &lenient) {
+            Ok(p) => panic!("{info}: planned {:?}", p.eal_args),
+            Err(e) => e,
+        };
+        let Error::DevicePath { interface, .. } = &err else {
+            panic!("{info}: {err}")
+        };
+        assert_eq!(interface, "net1 (default/hostile)");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(shown_char) && msg.lines().count() == 1,
+            "{info}: {msg}"
+        );
+    }
 }

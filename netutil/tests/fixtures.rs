@@ -436,3 +436,41 @@ fn default_file_prefix_is_unique_per_process() {
     assert_eq!(p.file_prefix, want);
     assert_eq!(p.eal_args.last(), Some(&format!("--file-prefix={want}")));
 }
+
+#[test]
+fn more_ports_than_dpdk_takes_are_refused() {
+    let pod = tempfile::tempdir().unwrap();
+    std::fs::write(pod.path().join("annotations"), "").unwrap();
+    let plan_with = |n: u8| {
+        let ids: Vec<String> = (0..n)
+            .map(|i| format!("0000:{:02x}:{:02x}.{}", 0x18 + i / 32, i % 32, 0))
+            .collect();
+        let mut cfg = netutil::Config::from_vars([
+            ("PODNETINFO_DIR", pod.path().to_str().unwrap()),
+            ("PCIDEVICE_INTEL_COM_SRIOV", &ids.join(",")),
+            ("NETUTIL_WAIT_SECS", "0"),
+        ])
+        .unwrap();
+        common::on_host(&mut cfg, "hugepages-1g");
+        plan(&discover(&cfg).unwrap(), App::L2fwd, &fixture_opts())
+    };
+    let p = plan_with(32).unwrap();
+    assert_eq!(p.ports.len(), netutil::plan::MAX_PORTS);
+    assert_eq!(p.port_mask(), 0xffff_ffff);
+    for n in [33, 40] {
+        let Err(err) = plan_with(n) else {
+            panic!("{n} ports planned")
+        };
+        assert!(
+            matches!(
+                err,
+                Error::PlanOption {
+                    option: "ports",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("at most 32 ports"), "{err}");
+    }
+}

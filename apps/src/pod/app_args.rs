@@ -108,6 +108,71 @@ mod tests {
         assert!(!sets("-P", "-p"), "short options are case-sensitive");
     }
 
+    /// `*_EXTRA_ARGS` values of the netutil fixtures and the traffic-test manifest, and a few
+    /// of what an operator might write.
+    fn extra_args_seeds() -> Vec<String> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut seeds = vec![
+            r#"--config="(0,0,1),(1,0,1)" -p 0x3 --lookup=em"#.to_owned(),
+            "-T 10 -q 2 --no-mac-updating".to_owned(),
+            r"--stats-period 5 --eth-peer=0,'0C:FE:C0:FF:EE:10' $'--x\n'".to_owned(),
+        ];
+        let fixtures = root.join("netutil/tests/fixtures");
+        for dir in std::fs::read_dir(fixtures).unwrap() {
+            let env = std::fs::read_to_string(dir.unwrap().path().join("env")).unwrap_or_default();
+            seeds.extend(
+                env.lines()
+                    .filter_map(|l| l.split_once("_EXTRA_ARGS="))
+                    .map(|(_, v)| v.to_owned()),
+            );
+        }
+        let manifest =
+            std::fs::read_to_string(root.join("deployment/vdpa-dpdk-traffic-test.yaml")).unwrap();
+        let mut lines = manifest.lines();
+        while let Some(line) = lines.next() {
+            if line.trim().ends_with("_EXTRA_ARGS") {
+                let value = lines.next().unwrap_or_default().trim();
+                seeds.extend(value.strip_prefix("value: ").map(str::to_owned));
+            }
+        }
+        seeds
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Mutated `*_EXTRA_ARGS` through the entrypoint's path: split like a shell, merged with
+        /// the defaults. Nothing panics, and the extras always end the argv unchanged.
+        #[test]
+        fn mutated_extra_args_split_and_merge(
+            seed in proptest::sample::select(extra_args_seeds()),
+            edits in proptest::collection::vec(
+                (
+                    proptest::prelude::any::<proptest::sample::Index>(),
+                    proptest::sample::select(&[
+                        "'", "\"", "\\", "$'", "\\x", "\\0", "\n", " ", "=", "-p", "-T",
+                        "--config", "--stats-period", "\u{1b}", "é", "\u{2028}", "",
+                    ][..]),
+                ),
+                0..4,
+            ),
+            app in proptest::sample::select(&App::ALL[..]),
+        ) {
+            let mut input = seed;
+            for (at, token) in edits {
+                let mut i = at.index(input.len() + 1);
+                while !input.is_char_boundary(i) {
+                    i -= 1;
+                }
+                input.insert_str(i, token);
+            }
+            let Ok(extras) = crate::cmdline::shell_split(&input) else { return Ok(()) };
+            let plan = crate::pod::tests::plan_with(3, 1, vec![2]);
+            let args = app_args(app, &plan, &extras);
+            proptest::prop_assert!(args.ends_with(&extras), "{:?} {:?}", args, extras);
+        }
+    }
+
     #[test]
     fn extras_replace_defaults_of_the_same_option() {
         let plan_ports = 2;

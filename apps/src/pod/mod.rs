@@ -13,6 +13,7 @@ mod app_args;
 use std::path::PathBuf;
 
 use clap::Args;
+use netutil::escape::printable;
 use netutil::{App, Config, Discovery, EalPlan, PlanOptions};
 use serde::Serialize;
 
@@ -48,11 +49,14 @@ pub enum PodError {
         value: String,
         reason: String,
     },
-    #[error("{app}: {source}")]
+    /// The app's own error, which may quote `*_EXTRA_ARGS`: printed on one line.
+    #[error("{app}: {}", printable(&source.to_string()))]
     App {
         app: App,
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("cannot write the invocation as JSON: {0}")]
+    Json(#[from] serde_json::Error),
 }
 
 /// Where to look; the flags mean the same as the environment variables and win over them.
@@ -73,8 +77,14 @@ pub struct DiscoveryFlags {
 }
 
 impl DiscoveryFlags {
+    /// The configuration from the environment and the flags. Like netutil for its variables,
+    /// the entrypoint's own must be UTF-8 when set.
     fn config(&self) -> Result<Config, PodError> {
         let mut cfg = Config::from_env()?;
+        let own = [SAMPLE_APP_VAR, QUEUE_SIZE_VAR];
+        for var in own.into_iter().chain(App::ALL.map(extra_args_var)) {
+            netutil::config::env_var(var)?;
+        }
         if let Some(dir) = &self.podnetinfo_dir {
             cfg.podnetinfo_dir = dir.clone();
         }
@@ -149,7 +159,8 @@ pub fn prepare(
     let discovery = netutil::discover(&cfg)?;
     for i in &discovery.interfaces {
         tracing::info!(
-            interface = %i.label(), kind = %i.kind, mac = i.mac.as_deref().unwrap_or("-"),
+            interface = %i.label(), kind = %i.kind,
+            mac = %printable(i.mac.as_deref().unwrap_or("-")),
             "found interface"
         );
     }
@@ -187,7 +198,7 @@ pub fn prepare(
 
 /// `dpdk-app run`: discover, plan, raise the memlock limit, log the command line, run the app.
 pub fn run(flags: &DiscoveryFlags) -> Result<(), PodError> {
-    let app = selected_app(std::env::var(SAMPLE_APP_VAR).ok().as_deref())?;
+    let app = selected_app(netutil::config::env_var(SAMPLE_APP_VAR)?.as_deref())?;
     let inv = prepare(flags, app, &PlanOptions::default())?;
     match dpdk::raise_memlock_limit() {
         Ok(l) => tracing::info!(
@@ -223,7 +234,7 @@ pub fn discover(
 ) -> Result<(), PodError> {
     let app = match app {
         Some(a) => a,
-        None => selected_app(std::env::var(SAMPLE_APP_VAR).ok().as_deref())?,
+        None => selected_app(netutil::config::env_var(SAMPLE_APP_VAR)?.as_deref())?,
     };
     let opts = PlanOptions {
         require_device_paths: check_paths,
@@ -231,26 +242,32 @@ pub fn discover(
     };
     let inv = prepare(flags, app, &opts)?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&inv).expect("invocations serialise")
-        );
+        println!("{}", serde_json::to_string_pretty(&inv)?);
         return Ok(());
     }
+    // Names, paths and MACs come from the pod's input: every field is printed printable.
+    let shown = |s: Option<&str>| printable(s.unwrap_or("-")).into_owned();
     println!("App: {app}");
-    println!("Looked in: {}", inv.discovery.sources.describe());
+    println!(
+        "Looked in: {}",
+        printable(&inv.discovery.sources.describe())
+    );
     println!("Interfaces:");
     for i in &inv.discovery.interfaces {
         println!(
             "  {:<8} {:<40} {:<10} mac {}",
-            i.interface.as_deref().unwrap_or("-"),
-            i.network.as_deref().unwrap_or("-"),
+            shown(i.interface.as_deref()),
+            shown(i.network.as_deref()),
             i.kind.to_string(),
-            i.mac.as_deref().unwrap_or("-")
+            shown(i.mac.as_deref())
         );
     }
     for s in &inv.plan.skipped {
-        println!("  skipped {}: {}", s.interface, s.reason);
+        println!(
+            "  skipped {}: {}",
+            printable(&s.interface),
+            printable(&s.reason)
+        );
     }
     println!("Ports:");
     for p in &inv.plan.ports {
@@ -258,7 +275,7 @@ pub fn discover(
             "  {} {} ({})",
             p.index,
             p.devarg,
-            p.interface.as_deref().unwrap_or("-")
+            shown(p.interface.as_deref())
         );
     }
     println!(
@@ -266,12 +283,12 @@ pub fn discover(
         inv.discovery.resources.cpus, inv.discovery.resources.cpus_from
     );
     println!(
-        "Lcores: main {} workers {:?}",
-        inv.plan.lcores.main, inv.plan.lcores.workers
+        "Lcores: main {} workers {:?} on CPUs {:?}",
+        inv.plan.lcores.main, inv.plan.lcores.workers, inv.plan.lcores.cpus
     );
     println!("Memory: {:?}", inv.plan.memory);
     for w in inv.discovery.warnings.iter().chain(&inv.plan.warnings) {
-        println!("Warning: {w}");
+        println!("Warning: {}", printable(w));
     }
     println!("Command:\n  {}", inv.command);
     Ok(())
@@ -298,7 +315,13 @@ pub(crate) mod tests {
                 })
                 .collect(),
             skipped: Vec::new(),
-            lcores: netutil::Lcores { main, workers },
+            lcores: netutil::Lcores {
+                cpus: std::iter::once(main)
+                    .chain(workers.iter().copied())
+                    .collect(),
+                main,
+                workers,
+            },
             memory: netutil::Memory::NoHuge {
                 mb: 1024,
                 reason: "test".into(),
@@ -307,6 +330,16 @@ pub(crate) mod tests {
             decisions: Vec::new(),
             warnings: Vec::new(),
         }
+    }
+
+    /// netutil cannot depend on DPDK, so its limits are constants; they must be DPDK's and the
+    /// apps'.
+    #[test]
+    fn planning_limits_are_dpdks() {
+        let max_ports = usize::try_from(dpdk_sys::RTE_MAX_ETHPORTS).unwrap();
+        assert_eq!(netutil::plan::MAX_PORTS, max_ports);
+        assert_eq!(crate::monitor::MAX_PORTS, max_ports);
+        assert_eq!(netutil::plan::MAX_LCORES, dpdk_sys::RTE_MAX_LCORE);
     }
 
     #[test]

@@ -73,3 +73,71 @@ pub fn fixture_opts() -> PlanOptions {
 pub fn argv(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
 }
+
+/// A device argument as DPDK reads it: the device name (up to the first `,`, as
+/// `rte_devargs_parse` takes it) and the pairs `rte_kvargs_parse` makes of the rest.
+pub fn dpdk_devarg(devarg: &str) -> (String, Vec<(String, Option<String>)>) {
+    match devarg.split_once(',') {
+        Some((name, params)) => (name.to_owned(), rte_kvargs(params)),
+        None => (devarg.to_owned(), Vec::new()),
+    }
+}
+
+/// `rte_kvargs_tokenize` of DPDK 22.11 to 24.11, step by step: a key ends at *every* `=` (so
+/// in `a=b=c` the key is `b`), a pair at a `,` outside `[...]` or at the end, the value is what
+/// follows the last `=`, and empty pairs are dropped.
+pub fn rte_kvargs(params: &str) -> Vec<(String, Option<String>)> {
+    let s: Vec<char> = params.chars().collect();
+    let mut pairs = Vec::new();
+    let (mut key, mut value): (Option<String>, Option<String>) = (None, None);
+    let (mut in_list, mut end_key) = (false, false);
+    let mut start = 0;
+    let mut i = 0;
+    loop {
+        let c = s.get(i).copied();
+        let (mut save, mut end_value, mut end_pair) = (false, false, false);
+        match c {
+            Some('=') => {
+                end_key = true;
+                save = true;
+            }
+            // A `,` outside a list, or the end of the string.
+            Some(',') | None if c.is_none() || !in_list => {
+                if end_key {
+                    end_value = true;
+                } else {
+                    end_key = true;
+                }
+                save = true;
+                end_pair = true;
+            }
+            Some('[') => in_list = true,
+            Some(']') => in_list = false,
+            _ => {}
+        }
+        if !save {
+            i += 1;
+            continue;
+        }
+        let text: String = s[start..i].iter().collect();
+        if end_value {
+            value = Some(text);
+        } else if end_key {
+            key = Some(text);
+        }
+        if end_pair {
+            // DPDK counts the pair if it has a value or its text is not empty.
+            if end_value || i != start {
+                pairs.push((key.take().unwrap_or_default(), value.take()));
+            }
+            key = None;
+            value = None;
+            end_key = false;
+        }
+        if c.is_none() {
+            return pairs;
+        }
+        i += 1;
+        start = i;
+    }
+}
