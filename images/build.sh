@@ -18,6 +18,7 @@
 #   images/build.sh [all] [--install DIR]  release build, then `check`; --install copies the
 #                                          binary (debug info stripped) to DIR/usr/bin/dpdk-app
 #   images/build.sh binary                 cargo build --release --locked -p dpdk-app
+#                                          --no-default-features (no demo in the image)
 #   images/build.sh check [BINARY]         check images/runtime-packages.<variant>.txt (default BINARY:
 #                                          <target dir>/release/dpdk-app), see check() below
 #   images/build.sh runtime-check BINARY   in the runtime image: the packages are installed,
@@ -66,8 +67,9 @@ target_dir() { printf '%s\n' "${CARGO_TARGET_DIR:-$root/target}"; }
 
 build_binary() {
   need "$CARGO" "install Rust (https://rustup.rs) or set CARGO"
-  log "cargo build --release --locked -p $PACKAGE"
-  (cd "$root" && "$CARGO" build --release --locked -p "$PACKAGE")
+  # Without the default `demo` feature: the pod's binary carries no pod simulator or YAML parser.
+  log "cargo build --release --locked -p $PACKAGE --no-default-features"
+  (cd "$root" && "$CARGO" build --release --locked -p "$PACKAGE" --no-default-features)
 }
 
 # The directory EAL loads drivers from (RTE_EAL_PMD_PATH of Debian's build).

@@ -1,12 +1,14 @@
 //! `dpdk-app`: testpmd-, l2fwd- and l3fwd-style DPDK applications, the pod entrypoint that runs
-//! them on the devices a Kubernetes pod was given, and the single-machine demo.
+//! them on the devices a Kubernetes pod was given, and the relay that plays a vDPA NIC's switch
+//! on one machine. The single-machine demo and the pod simulation are the `podsim` crate (the
+//! test rig); the binary offers `dpdk-app demo` when built with the `demo` feature (default;
+//! the container image is built without it).
 //!
 //! The binary (`src/main.rs`) is a thin command-line front end over this library; benchmarks and
 //! integration tests use the library directly.
 #![forbid(unsafe_code)]
 
 pub mod cmdline;
-pub mod demo;
 pub mod getopt;
 pub mod inspect;
 pub mod l2fwd;
@@ -15,7 +17,6 @@ pub mod lcores;
 pub mod monitor;
 pub mod packet;
 pub mod pod;
-pub mod podsim;
 pub mod quiesce;
 pub mod relay;
 pub mod runopts;

@@ -121,7 +121,7 @@ fn main() -> ExitCode {
         Command::Ports { .. } => finish("ports", dpdk_app::inspect::run(&args)),
         Command::L2fwd { .. } => finish("l2fwd", dpdk_app::l2fwd::run(&args)),
         Command::L3fwd { .. } => finish("l3fwd", dpdk_app::l3fwd::run(&args)),
-        Command::Demo { .. } => finish("demo", dpdk_app::demo::run(&args)),
+        Command::Demo { .. } => finish("demo", demo(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }
@@ -195,4 +195,19 @@ fn finish<E: std::fmt::Display>(app: &str, result: Result<(), E>) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `dpdk-app demo`: the test rig's single-machine traffic test, when built in.
+#[cfg(feature = "demo")]
+fn demo(args: &[String]) -> Result<(), podsim::demo::DemoError> {
+    podsim::demo::run(args)
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo(_args: &[String]) -> Result<(), String> {
+    Err(
+        "this dpdk-app was built without the demo (the container image is): build it from \
+         the source tree with `cargo build --release -p dpdk-app` and run `make demo`"
+            .into(),
+    )
 }

@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use dpdk_app::podsim::hugepages::HugepageMode;
-use dpdk_app::podsim::ledger;
-use dpdk_app::podsim::placement::{Placement, Role};
-use dpdk_app::podsim::run::{self, RunOutcome, RunSpec};
-use dpdk_app::podsim::{Options, SimPod, Simulation};
+use podsim::hugepages::HugepageMode;
+use podsim::ledger;
+use podsim::placement::{Placement, Role};
+use podsim::run::{self, RunOutcome, RunSpec};
+use podsim::{Options, SimPod, Simulation};
 use serde_json::Value;
 use testkit::{DpdkLock, MemoryMode, ScratchDir};
 
@@ -287,8 +287,7 @@ fn every_frame_the_generator_sent_is_delivered_or_counted_on_each_vlan() {
 #[test]
 fn the_manifest_env_decides_what_runs() {
     let dir = ScratchDir::new("podsim-env");
-    let text =
-        std::fs::read_to_string(repo().join(dpdk_app::podsim::manifest::TRAFFIC_TEST)).unwrap();
+    let text = std::fs::read_to_string(repo().join(podsim::manifest::TRAFFIC_TEST)).unwrap();
     // Bigger frames from the generator; in a second copy, both pods switched to l2fwd.
     let changed = text.replacen(
         "value: --forward-mode=txonly ",

@@ -126,7 +126,10 @@ proptest! {
 
     #[test]
     fn demo_options(p in picks()) {
-        if let Err(e) = dpdk_app::demo::Options::parse(&argv(&dpdk_app::demo::Options::TABLE, &p)) {
+        use dpdk_app::getopt::HasArg;
+        let table = ["duration", "rate", "frame-size", "app", "report-dir", "manifest", "hugepages"]
+            .map(|name| Opt::long(name, HasArg::Required));
+        if let Err(e) = podsim::demo::Options::parse(&argv(&table, &p)) {
             prop_assert!(!e.to_string().is_empty());
         }
     }

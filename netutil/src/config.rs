@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::error::Error;
 use crate::pcidevice::PREFIX;
+use crate::App;
 
 /// Variable naming the downward-API directory.
 pub const PODNETINFO_DIR_VAR: &str = "PODNETINFO_DIR";
@@ -16,6 +17,39 @@ pub const DEVINFO_DIR_VAR: &str = "DEVINFO_DIR";
 pub const WAIT_SECS_VAR: &str = "NETUTIL_WAIT_SECS";
 /// Variable giving this container's name, to pick its hugepage files.
 pub const CONTAINER_NAME_VAR: &str = "CONTAINER_NAME";
+
+/// Variable selecting the app the entrypoint runs (testpmd, l2fwd, l3fwd).
+pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
+/// Variable setting the ring size of every virtio-user port (`queue_size=`); not in the
+/// original, whose ports kept virtio-user's 256.
+pub const QUEUE_SIZE_VAR: &str = "VIRTIO_QUEUE_SIZE";
+/// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
+pub const DEFAULT_APP: App = App::L3fwd;
+
+/// The variable holding extra arguments for `app`.
+pub fn extra_args_var(app: App) -> &'static str {
+    match app {
+        App::Testpmd => "TESTPMD_EXTRA_ARGS",
+        App::L2fwd => "L2FWD_EXTRA_ARGS",
+        App::L3fwd => "L3FWD_EXTRA_ARGS",
+    }
+}
+
+/// The app `DPDK_SAMPLE_APP` selects (unset or empty: [`DEFAULT_APP`], as the original image).
+pub fn selected_app(value: Option<&str>) -> Result<App, Error> {
+    match value.map(str::trim) {
+        None | Some("") => {
+            tracing::info!(
+                "{SAMPLE_APP_VAR} is not set: running {DEFAULT_APP}, as the original image did"
+            );
+            Ok(DEFAULT_APP)
+        }
+        Some(v) => v.parse().map_err(|_| Error::UnknownAppIn {
+            var: SAMPLE_APP_VAR,
+            given: v.to_owned(),
+        }),
+    }
+}
 
 /// Default downward-API directory, as in the traffic-test pods and app-netutil.
 pub const DEFAULT_PODNETINFO_DIR: &str = "/etc/podnetinfo";

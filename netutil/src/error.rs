@@ -216,6 +216,17 @@ pub enum Error {
         /// The name given.
         given: String,
     },
+    /// A variable naming an app that is not testpmd, l2fwd or l3fwd.
+    #[error(
+        "{var}={:?} is not an app: expected one of testpmd, l2fwd, l3fwd",
+        printable(given)
+    )]
+    UnknownAppIn {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        given: String,
+    },
     /// A [`crate::PlanOptions`] value, or the plan it leads to, cannot be used.
     #[error("plan option {option}: {}", printable(reason))]
     PlanOption {

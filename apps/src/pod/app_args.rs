@@ -4,15 +4,6 @@
 
 use netutil::{App, EalPlan};
 
-/// The environment variable holding extra arguments for `app`.
-pub fn extra_args_var(app: App) -> &'static str {
-    match app {
-        App::Testpmd => "TESTPMD_EXTRA_ARGS",
-        App::L2fwd => "L2FWD_EXTRA_ARGS",
-        App::L3fwd => "L3FWD_EXTRA_ARGS",
-    }
-}
-
 /// One default option: the option it sets and its argv elements, written as the original
 /// entrypoint wrote them.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,25 +17,16 @@ use netutil::escape::printable;
 use netutil::{App, Config, Discovery, EalPlan, PlanOptions};
 use serde::Serialize;
 
-pub use app_args::{app_args, extra_args_var};
+pub use app_args::app_args;
+pub use netutil::config::{
+    extra_args_var, selected_app, DEFAULT_APP, QUEUE_SIZE_VAR, SAMPLE_APP_VAR,
+};
 
 use crate::cmdline::{shell_join, shell_split, ShellSplitError};
-
-/// The variable that selects the app.
-pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
-
-/// The variable that sets the ring size of every virtio-user port (`queue_size=`); not in the
-/// original, whose ports kept virtio-user's 256.
-pub const QUEUE_SIZE_VAR: &str = "VIRTIO_QUEUE_SIZE";
-
-/// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
-pub const DEFAULT_APP: App = App::L3fwd;
 
 /// Errors of the pod entrypoint.
 #[derive(Debug, thiserror::Error)]
 pub enum PodError {
-    #[error("{SAMPLE_APP_VAR}={value:?} is not an app: expected one of testpmd, l2fwd, l3fwd")]
-    UnknownApp { value: String },
     #[error(transparent)]
     Netutil(#[from] netutil::Error),
     #[error("{var}: {source}")]
@@ -122,21 +113,6 @@ impl Invocation {
         v.push("--".into());
         v.extend(self.app_args.iter().cloned());
         v
-    }
-}
-
-/// The app `DPDK_SAMPLE_APP` selects (unset or empty: l3fwd, as the original image).
-pub fn selected_app(value: Option<&str>) -> Result<App, PodError> {
-    match value.map(str::trim) {
-        None | Some("") => {
-            tracing::info!(
-                "{SAMPLE_APP_VAR} is not set: running {DEFAULT_APP}, as the original image did"
-            );
-            Ok(DEFAULT_APP)
-        }
-        Some(v) => v.parse().map_err(|_| PodError::UnknownApp {
-            value: v.to_owned(),
-        }),
     }
 }
 

@@ -50,7 +50,7 @@ pub fn role_of(pod: &SimPod, index: usize) -> Role {
 
 /// The app a pod runs: its `DPDK_SAMPLE_APP`, as the entrypoint reads it.
 pub fn app_of(pod: &SimPod) -> Result<netutil::App, PodsimError> {
-    crate::pod::selected_app(pod.env_var(crate::pod::SAMPLE_APP_VAR)).map_err(|e| {
+    netutil::config::selected_app(pod.env_var(netutil::config::SAMPLE_APP_VAR)).map_err(|e| {
         PodsimError::Topology {
             pod: pod.pod.name.clone(),
             reason: e.to_string(),
@@ -166,12 +166,18 @@ pub fn run(
             words.push(secs(watchdog));
         }
         words.extend((spec.extra_args)(roles[i], app));
-        let mut env = pod.env_appending(crate::pod::extra_args_var(app), &words);
+        let mut env = pod.env_appending(netutil::config::extra_args_var(app), &words)?;
         // The relay plays the NIC but, unlike a NIC, shares CPUs with the pods: when the
         // scheduler holds it for 20 ms, a pod's TX ring must hold 20 ms of traffic (1000 frames
         // at 50 kpps, four times virtio-user's default), or a forwarder drops what it forwards.
-        if !env.iter().any(|(k, _)| k == crate::pod::QUEUE_SIZE_VAR) {
-            env.push((crate::pod::QUEUE_SIZE_VAR.into(), SIM_QUEUE_SIZE.into()));
+        if !env
+            .iter()
+            .any(|(k, _)| k == netutil::config::QUEUE_SIZE_VAR)
+        {
+            env.push((
+                netutil::config::QUEUE_SIZE_VAR.into(),
+                SIM_QUEUE_SIZE.into(),
+            ));
         }
         let hostname = pod.pod.name.clone();
         let mut proc = Proc::spawn(

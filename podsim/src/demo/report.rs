@@ -10,17 +10,17 @@
 //! Counts come from the pods' own summaries: `sent` is what the generator's PMD accepted on the
 //! network's port, `received` what the sink's probes saw of the generator's streams for that
 //! port (so it is right whatever path the frames took), `lost` the difference, and `drops`
-//! where each lost frame was counted on the way ([`crate::podsim::ledger`]).
+//! where each lost frame was counted on the way ([`crate::ledger`]).
 
 use std::fmt::Write as _;
 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::podsim::ledger;
-use crate::podsim::placement::Role;
-use crate::podsim::run::{Outcome, RunOutcome};
-use crate::podsim::topology::Topology;
+use crate::ledger;
+use crate::placement::Role;
+use crate::run::{Outcome, RunOutcome};
+use crate::topology::Topology;
 
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +83,7 @@ pub struct Network {
     /// on the way to the sink.
     pub relay_received: u64,
     /// Where the frames that did not arrive were dropped, each by the counter that saw them
-    /// (see [`crate::podsim::ledger`]).
+    /// (see [`crate::ledger`]).
     pub drops: Vec<ledger::Drop>,
     /// `sent - delivered - drops`: 0 when every frame is accounted for.
     pub unaccounted: i64,
@@ -332,7 +332,11 @@ fn rate_series(
         let d = p["duration_s"].as_f64().unwrap_or(0.0);
         at += d;
         t.push(at);
-        pps.push(crate::stats::rate(ledger::counter(p, port as u16, key), d));
+        pps.push(if d > 0.0 {
+            ledger::counter(p, port as u16, key) as f64 / d
+        } else {
+            0.0
+        });
     }
     Series {
         network: network.to_owned(),

@@ -2,7 +2,7 @@
 //!
 //! The pods of `deployment/vdpa-dpdk-traffic-test.yaml` run as in the cluster (entrypoint with
 //! no arguments, environment from the manifest, discovery from a simulated downward-API
-//! directory; see [`crate::podsim`]) over the vhost-user relay that plays the vDPA NIC and its
+//! directory; see [`crate`]) over the vhost-user relay that plays the vDPA NIC and its
 //! switch, in two phases: `paced` (a rate this machine sustains without loss) and `max-rate`.
 //! With `--app l2fwd|l3fwd` a forwarder pod sits in the VLAN 1000 network ([`forwarder`]).
 //! The report ([`report`], [`html`]) goes to `--report-dir`.
@@ -18,12 +18,11 @@ use std::time::Duration;
 
 use netutil::App;
 
-use crate::getopt::{self, GetoptError, HasArg, Opt};
-use crate::podsim::hugepages::HugepageMode;
-use crate::podsim::manifest::{self, Pod};
-use crate::podsim::placement::{Placement, Role};
-use crate::podsim::run::{self, role_of, RunSpec};
-use crate::podsim::{self as sim, PodsimError, Simulation};
+use crate::hugepages::HugepageMode;
+use crate::manifest::{self, Pod};
+use crate::placement::{Placement, Role};
+use crate::run::{self, role_of, RunSpec};
+use crate::{self as sim, PodsimError, Simulation};
 use report::{Phase, Placed, Report};
 
 /// The paced rate per port. On the 2-core development machine, with other engineers' builds
@@ -39,8 +38,7 @@ pub const DEFAULT_FRAME: u16 = 64;
 /// Errors of the demo.
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {
-    #[error(transparent)]
-    Getopt(#[from] GetoptError),
+    /// The command line (clap's message, which names the option).
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {source}")]
@@ -56,110 +54,77 @@ pub enum DemoError {
     PhaseFailed(String, PathBuf),
 }
 
-/// The demo's options.
-#[derive(Debug, Clone, PartialEq)]
+/// Runs the vDPA traffic test of deployment/vdpa-dpdk-traffic-test.yaml on this machine: the
+/// generator and sink pods as in the cluster (entrypoint, env from the manifest, simulated
+/// downward-API files), the vhost-user relay standing in for the vDPA NIC and its VLANs. Two
+/// phases, paced and max-rate; writes report.json and report.html.
+#[derive(Debug, Clone, PartialEq, clap::Parser)]
+#[command(name = "dpdk-app demo", version, disable_version_flag = true)]
 pub struct Options {
+    /// How long each phase sends, in seconds (more than 0, at most 3600).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_duration)]
     pub duration: Duration,
-    /// Paced packets per second per port.
+    /// Paced phase: packets per second per port.
+    #[arg(long, value_name = "PPS", default_value_t = DEFAULT_RATE,
+          value_parser = clap::value_parser!(u64).range(1..))]
     pub rate: u64,
+    /// Frame length in bytes without FCS, as testpmd's --txpkts (64 to 1518).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_FRAME,
+          value_parser = clap::value_parser!(u16).range(64..=1518))]
     pub frame_size: u16,
+    /// testpmd (generator straight to sink), or l2fwd / l3fwd: a forwarder pod running that
+    /// app in the VLAN 1000 path.
+    #[arg(long, value_name = "APP", default_value = "testpmd", value_parser = parse_app)]
     pub app: App,
+    /// Where the report goes.
+    #[arg(long, value_name = "DIR", default_value = "demo-report")]
     pub report_dir: PathBuf,
+    /// The traffic-test manifest (default deployment/vdpa-dpdk-traffic-test.yaml).
+    #[arg(long, value_name = "FILE", default_value_os_t = default_manifest())]
     pub manifest: PathBuf,
+    /// auto: the pods share the free hugepages, else --no-huge; off: always --no-huge.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_hugepages)]
     pub hugepages: HugepageMode,
 }
 
-const HELP: &str = "\
-Usage: dpdk-app demo [options]
+fn parse_duration(v: &str) -> Result<Duration, String> {
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| "expected seconds, more than 0 and at most 3600".into())
+}
 
-Runs the vDPA traffic test of deployment/vdpa-dpdk-traffic-test.yaml on this machine: the
-generator and sink pods as in the cluster (entrypoint, env from the manifest, simulated
-downward-API files), the vhost-user relay standing in for the vDPA NIC and its VLANs. Two
-phases, paced and max-rate; writes report.json and report.html.
+fn parse_app(v: &str) -> Result<App, String> {
+    v.parse()
+        .map_err(|_| "expected testpmd, l2fwd or l3fwd".into())
+}
 
-  --duration SECS     how long each phase sends (default 10)
-  --rate PPS          paced phase: packets per second per port (default 50000)
-  --frame-size N      frame length in bytes without FCS, as testpmd's --txpkts (default 64)
-  --app APP           testpmd (default: generator straight to sink), or l2fwd / l3fwd: a
-                      forwarder pod running that app in the VLAN 1000 path
-  --report-dir DIR    where the report goes (default ./demo-report)
-  --manifest FILE     the traffic-test manifest (default deployment/vdpa-dpdk-traffic-test.yaml)
-  --hugepages MODE    auto (default: the pods share the free hugepages, else --no-huge) or off
-";
+fn parse_hugepages(v: &str) -> Result<HugepageMode, String> {
+    match v {
+        "auto" => Ok(HugepageMode::Fit),
+        "off" => Ok(HugepageMode::Off),
+        _ => Err("expected auto or off".into()),
+    }
+}
 
 impl Options {
-    pub const TABLE: [Opt; 7] = [
-        Opt::long("duration", HasArg::Required),
-        Opt::long("rate", HasArg::Required),
-        Opt::long("frame-size", HasArg::Required),
-        Opt::long("app", HasArg::Required),
-        Opt::long("report-dir", HasArg::Required),
-        Opt::long("manifest", HasArg::Required),
-        Opt::long("hugepages", HasArg::Required),
-    ];
-
-    /// Parses the demo's arguments; `Ok(None)` after printing `--help`.
+    /// Parses the demo's arguments (everything after `demo`); `Ok(None)` after printing
+    /// `--help`.
     pub fn parse(args: &[String]) -> Result<Option<Options>, DemoError> {
-        if args.iter().any(|a| a == "--help" || a == "-h") {
-            print!("{HELP}");
-            return Ok(None);
-        }
-        let mut o = Options {
-            duration: Duration::from_secs_f64(DEFAULT_DURATION),
-            rate: DEFAULT_RATE,
-            frame_size: DEFAULT_FRAME,
-            app: App::Testpmd,
-            report_dir: PathBuf::from("demo-report"),
-            manifest: default_manifest(),
-            hugepages: HugepageMode::Fit,
-        };
-        let bad = |name: &str, v: &str, why: &str| {
-            DemoError::Usage(format!("invalid --{name} {v:?}: {why}"))
-        };
-        for (name, value) in getopt::scan(args, &Self::TABLE)? {
-            let v = value.unwrap_or_default();
-            match name {
-                "duration" => {
-                    let secs: f64 = v
-                        .parse()
-                        .ok()
-                        .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s <= 3600.0)
-                        .ok_or_else(|| {
-                            bad(name, &v, "expected seconds, more than 0 and at most 3600")
-                        })?;
-                    o.duration = Duration::from_secs_f64(secs);
-                }
-                "rate" => {
-                    o.rate =
-                        v.parse().ok().filter(|r| *r > 0).ok_or_else(|| {
-                            bad(name, &v, "expected packets per second, at least 1")
-                        })?
-                }
-                "frame-size" => {
-                    o.frame_size = v
-                        .parse()
-                        .ok()
-                        .filter(|n| (64..=1518).contains(n))
-                        .ok_or_else(|| bad(name, &v, "expected 64 to 1518 bytes"))?
-                }
-                "app" => {
-                    o.app = v
-                        .parse()
-                        .map_err(|_| bad(name, &v, "expected testpmd, l2fwd or l3fwd"))?
-                }
-                "report-dir" => o.report_dir = PathBuf::from(v),
-                "manifest" => o.manifest = PathBuf::from(v),
-                "hugepages" => {
-                    o.hugepages = match v.as_str() {
-                        "auto" => HugepageMode::Fit,
-                        "off" => HugepageMode::Off,
-                        _ => return Err(bad(name, &v, "expected auto or off")),
-                    }
-                }
-                _ => unreachable!("getopt only returns names from the table"),
+        use clap::Parser;
+        match Options::try_parse_from(
+            std::iter::once("dpdk-app demo").chain(args.iter().map(String::as_str)),
+        ) {
+            Ok(o) => Ok(Some(o)),
+            Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+                print!("{e}");
+                Ok(None)
             }
+            Err(e) => Err(DemoError::Usage(
+                e.render().to_string().trim_end().to_owned(),
+            )),
         }
-        Ok(Some(o))
     }
 }
 
@@ -457,7 +422,7 @@ mod tests {
         assert_eq!(o.duration, Duration::from_millis(500));
         for (bad, needle) in [
             (&["--rate", "0"][..], "--rate"),
-            (&["--frame-size", "63"], "64 to 1518"),
+            (&["--frame-size", "63"], "64..=1518"),
             (&["--app", "pktgen"], "testpmd, l2fwd or l3fwd"),
             (&["--duration", "nan"], "--duration"),
             (&["--hugepages", "yes"], "auto or off"),

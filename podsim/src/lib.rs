@@ -18,6 +18,7 @@
 //! app's `*_EXTRA_ARGS`; and it sets `VIRTIO_QUEUE_SIZE=1024` unless the manifest sets it (the
 //! relay, unlike a NIC, shares CPUs with the pods). Everything else comes from the manifest.
 
+pub mod demo;
 pub mod device_plugin;
 pub mod hugepages;
 pub mod kubelet;
@@ -93,15 +94,24 @@ impl SimPod {
 
     /// The environment with `words` appended (shell-quoted) to `var`, as a harness appends
     /// run-control options to the manifest's `*_EXTRA_ARGS`.
-    pub fn env_appending(&self, var: &str, words: &[String]) -> Vec<(String, String)> {
+    pub fn env_appending(
+        &self,
+        var: &str,
+        words: &[String],
+    ) -> Result<Vec<(String, String)>, PodsimError> {
         let mut env = self.env.clone();
-        let extra = crate::cmdline::shell_join(words);
+        let extra = shlex::try_join(words.iter().map(String::as_str)).map_err(|e| {
+            PodsimError::Topology {
+                pod: self.pod.name.clone(),
+                reason: format!("cannot quote {words:?} for {var}: {e}"),
+            }
+        })?;
         match env.iter_mut().rev().find(|(k, _)| k == var) {
             Some((_, v)) if !v.trim().is_empty() => *v = format!("{v} {extra}"),
             Some((_, v)) => *v = extra,
             None => env.push((var.to_owned(), extra)),
         }
-        env
+        Ok(env)
     }
 }
 
@@ -265,10 +275,12 @@ mod tests {
             "Off asks for more than is free"
         );
 
-        let appended = sink.env_appending(
-            "TESTPMD_EXTRA_ARGS",
-            &["--stats-file".into(), "/a b".into()],
-        );
+        let appended = sink
+            .env_appending(
+                "TESTPMD_EXTRA_ARGS",
+                &["--stats-file".into(), "/a b".into()],
+            )
+            .unwrap();
         let mut cfg = netutil::Config::from_vars(appended.clone()).unwrap();
         assert_eq!(
             cfg.env["TESTPMD_EXTRA_ARGS"],

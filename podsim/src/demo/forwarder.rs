@@ -12,8 +12,8 @@
 //! destination IP: the generator is told to send to 198.18.1.2 (`--tx-ip`), which l3fwd's
 //! default LPM table routes to port 1, and `--eth-dest=1,<sink MAC>` addresses the sink.
 
-use crate::podsim::manifest::{DownwardItem, Nad, NetworkSelection, Pod};
-use crate::podsim::run::ROLE_LABEL;
+use crate::manifest::{DownwardItem, Nad, NetworkSelection, Pod};
+use crate::run::ROLE_LABEL;
 
 /// The forwarder pod's name, container and MACs (a range the manifest does not use).
 pub const POD: &str = "vdpa-pod-fwd";
@@ -45,7 +45,7 @@ pub fn pod(sink: &Pod, app: netutil::App) -> Pod {
         .collect();
     let selection = serde_json::Value::Array(selection).to_string();
     fwd.annotations
-        .insert(crate::podsim::manifest::NETWORKS_KEY.into(), selection);
+        .insert(crate::manifest::NETWORKS_KEY.into(), selection);
     for item in &mut fwd.downward {
         if let DownwardItem::Resource {
             path, container, ..
@@ -101,7 +101,7 @@ pub fn segment(pod: &Pod, n: usize, nad: &Nad, fwd_nad: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::podsim::manifest::{read_pods, TRAFFIC_TEST};
+    use crate::manifest::{read_pods, TRAFFIC_TEST};
 
     #[test]
     fn forwarder_from_the_sink() {
@@ -123,7 +123,7 @@ mod tests {
         assert_eq!(fwd.container.device_count("intel.com/vdpa_mlx_vhost"), 2);
         assert!(fwd.downward.iter().any(|d| matches!(d,
             DownwardItem::Resource { path, .. } if path == "hugepages_1G_limit_vdpa-fwd")));
-        let nads = crate::podsim::manifest::read_nads(&repo.join("deployment")).unwrap();
+        let nads = crate::manifest::read_nads(&repo.join("deployment")).unwrap();
         let nad = |n: &str| nads.iter().find(|d| d.name == n).unwrap();
         let (v1000, v2000) = (
             nad("vdpa-mlx-vhost-net-1000"),
