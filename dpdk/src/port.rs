@@ -9,9 +9,9 @@ use std::sync::Arc;
 use crate::batch::Batch;
 use crate::eal::Eal;
 use crate::error::PortError;
-use crate::mac::MacAddr;
 use crate::mempool::Mempool;
 use crate::resources::Registration;
+use crate::MacAddr;
 
 /// Offload and RSS flags (`RTE_ETH_*`), widened to the `u64` the configuration uses.
 pub mod offload {
