@@ -19,11 +19,11 @@ use dpdk::{
     Batch, Eal, EalError, LcoreError, Mempool, MempoolError, PortBuilder, PortError, RxQueue,
     TxQueue,
 };
+use packet::ether;
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
 use crate::lcores::{self, Job};
 use crate::monitor::Reporter;
-use crate::packet::ether;
 use crate::quiesce::Quiesce;
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
