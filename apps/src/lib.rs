@@ -15,7 +15,6 @@ pub mod l2fwd;
 pub mod l3fwd;
 pub mod lcores;
 pub mod monitor;
-pub mod packet;
 pub mod pod;
 pub mod quiesce;
 pub mod relay;

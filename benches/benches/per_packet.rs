@@ -20,11 +20,12 @@ use dpdk_app::l3fwd::forward::{EmTables, OwnedFrame, Router, Tables};
 use dpdk_app::l3fwd::lpm::LpmTables;
 use dpdk_app::l3fwd::ptype::Source;
 use dpdk_app::l3fwd::rules::{default_em_v4, default_lpm_v4, default_lpm_v6};
-use dpdk_app::packet::{ether, ipv4, udp};
 use dpdk_app::sample_args::PortMask;
-use dpdk_app::testpmd::probe::{self, ProbeRx};
-use dpdk_app::testpmd::template::{Addresses, Template, PROBE_OFF};
+use dpdk_app::testpmd::probe::ProbeRx;
 use dpdk_benches::sample_apps;
+use packet::probe::{self, PROBE_OFF};
+use packet::template::{Addresses, Template};
+use packet::{ether, ipv4, udp};
 use testkit::{unique_prefix, DpdkLock};
 
 const BURST: usize = 32;
@@ -197,7 +198,7 @@ fn headers(c: &mut Criterion) {
                 if !ip.checksum_ok() || ip.protocol() != ipv4::protocol::UDP {
                     continue;
                 }
-                if let Ok(u) = udp::Datagram::new_checked(ip.payload()) {
+                if let Ok(u) = udp::Packet::new_checked(ip.payload()) {
                     acc += u64::from(ip.dst_u32()) + u64::from(u.dst_port());
                 }
             }

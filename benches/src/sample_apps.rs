@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 
 use dpdk::MacAddr;
-use dpdk_app::testpmd::template::{Addresses, Template};
+use packet::template::{Addresses, Template};
 use testkit::MemoryMode;
 
 use crate::measure::{Counter, Setup};

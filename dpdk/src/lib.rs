@@ -37,7 +37,6 @@ mod eal;
 mod error;
 mod lcore;
 mod lpm;
-mod mac;
 mod mbuf;
 mod memlock;
 mod mempool;
@@ -50,10 +49,10 @@ pub use eal::Eal;
 pub use error::{EalError, Errno, LcoreError, LpmError, MempoolError, PortError};
 pub use lcore::{current_lcore, panic_message, LcoreJoinHandle, LcoreScope};
 pub use lpm::{Lpm, Lpm6};
-pub use mac::{MacAddr, MacAddrParseError};
 pub use mbuf::{ptype, Mbuf};
 pub use memlock::{raise_memlock_limit, MemlockLimits};
 pub use mempool::Mempool;
+pub use packet::{MacAddr, MacAddrParseError};
 pub use port::{
     offload, Link, Port, PortBuilder, PortInfo, PortStats, RxQueue, StartedPort, TxQueue,
 };

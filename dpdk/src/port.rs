@@ -11,9 +11,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::batch::Batch;
 use crate::eal::Eal;
 use crate::error::PortError;
-use crate::mac::MacAddr;
 use crate::mempool::Mempool;
 use crate::resources::Registration;
+use crate::MacAddr;
 
 /// Offload and RSS flags (`RTE_ETH_*`), widened to the `u64` the configuration uses.
 ///

@@ -20,13 +20,13 @@
 
 use dpdk::ptype::{L3_IPV4, L3_IPV6, L3_MASK, L4_TCP, L4_UDP};
 use dpdk::Mbuf;
+use packet::checksum;
 
 use super::em::{key4, key6, ExactMatch, Key4, Key6, V4_KEY_END, V6_KEY_END};
 use super::lpm::LpmTables;
 use super::ptype::{self, Source};
 use crate::l2fwd::forward::rewrite;
 use crate::monitor::MAX_PORTS;
-use crate::packet::checksum;
 use crate::sample_args::PortMask;
 use crate::txbuffer::BURST;
 

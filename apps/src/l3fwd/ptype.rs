@@ -9,10 +9,10 @@ use dpdk::ptype::{
     L3_IPV4, L3_IPV4_EXT, L3_IPV4_EXT_UNKNOWN, L3_IPV6, L3_IPV6_EXT, L3_IPV6_EXT_UNKNOWN, L4_TCP,
     L4_UDP,
 };
+use packet::ether::ethertype::{IPV4 as ETHERTYPE_IPV4, IPV6 as ETHERTYPE_IPV6};
+use packet::ipv4::protocol::{TCP as PROTO_TCP, UDP as PROTO_UDP};
 
 use super::Lookup;
-use crate::packet::ether::ethertype::{IPV4 as ETHERTYPE_IPV4, IPV6 as ETHERTYPE_IPV6};
-use crate::packet::ipv4::protocol::{TCP as PROTO_TCP, UDP as PROTO_UDP};
 
 /// Where an RX queue's packet types come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,11 +16,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dpdk::{Batch, Eal, EalError, Mempool, MempoolError, PortBuilder, PortError, RxQueue, TxQueue};
+use packet::ether;
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
 use crate::lcores::{self, Job, LcoresError};
 use crate::monitor::Reporter;
-use crate::packet::ether;
 use crate::quiesce::Quiesce;
 use crate::runopts::RunOptions;
 use crate::signal::Stop;

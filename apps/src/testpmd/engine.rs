@@ -11,14 +11,14 @@ use std::sync::Arc;
 
 use crossbeam::channel::{Receiver, Sender};
 use dpdk::{tsc, Batch, MacAddr, Mbuf, Mempool, RxQueue, TxQueue};
+use packet::template::{flowgen_dst, multi_flow_src, Template};
+use packet::{arp, checksum, ether, icmp, ipv4};
 
 use super::options::Mode;
 use super::output::BurstSpread;
 use super::pacing::TokenBucket;
 use super::probe::{ProbeRx, StreamRx};
 use super::streams::Stream;
-use super::template::{flowgen_dst, multi_flow_src, Template};
-use crate::packet::{arp, checksum, ether, icmp, ipv4};
 use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
@@ -616,7 +616,7 @@ fn icmp_reply(frame: &mut [u8], l2: usize) -> bool {
         ip.set_src(dst.into());
         ip.set_dst(src.into());
     }
-    let mut msg = icmp::Message::new_checked(&mut frame[icmp_at..]).expect("length checked");
+    let mut msg = icmp::Packet::new_checked(&mut frame[icmp_at..]).expect("length checked");
     let old = msg.checksum();
     msg.set_msg_type(icmp::ECHO_REPLY);
     msg.set_checksum(checksum::update_u16(

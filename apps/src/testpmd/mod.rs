@@ -8,9 +8,9 @@
 //! after printing the final statistics.
 //!
 //! Layout: [`options`] parses the command line, [`streams`] assigns streams to lcores,
-//! [`template`] builds generated packets, [`engine`] is the per-lcore fast path, [`monitor`]
-//! prints while forwarding runs, [`output`] holds testpmd's text formats and [`pacing`] the
-//! token bucket.
+//! [`packet::template`] builds generated packets, [`engine`] is the per-lcore fast path,
+//! [`monitor`] prints while forwarding runs, [`output`] holds testpmd's text formats and
+//! [`pacing`] the token bucket.
 
 mod engine;
 mod monitor;
@@ -19,7 +19,6 @@ mod output;
 pub mod pacing;
 pub mod probe;
 mod streams;
-pub mod template;
 
 use std::io::Write;
 use std::sync::atomic::AtomicU64;
@@ -31,6 +30,7 @@ use dpdk::{
     offload, Batch, Eal, EalError, Mempool, MempoolError, Port, PortBuilder, PortError, RxQueue,
     StartedPort, TxQueue,
 };
+use packet::template::{Addresses, Template};
 
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job, LcoresError};
@@ -44,7 +44,6 @@ use options::{Config, Mode, Parsed};
 use output::{BurstSpread, LcoreLine, PortDelta, PortQueues, StreamTotals};
 use probe::{Aggregate, ProbeRx};
 use streams::FwdConfig;
-use template::{Addresses, Template};
 
 /// testpmd's default per-lcore mempool cache (`DEF_MBUF_CACHE`).
 const MEMPOOL_CACHE: u32 = 250;
@@ -242,7 +241,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     );
 
     // The lcores' state: streams with their queues, counters and templates.
-    let clock = probe::clock_id();
+    let clock = packet::probe::clock_id();
     let hz = dpdk::tsc::hz();
     let mut counters = Vec::with_capacity(fc.streams.len());
     let mut lcores = Vec::with_capacity(fc.lcores.len());

@@ -1,15 +1,6 @@
-//! Probes: what generated packets carry after their UDP header so that receivers can count loss,
-//! reordering and duplicates exactly and measure latency.
-//!
-//! Layout (18 bytes, little-endian, so a 60-byte flowgen frame still has room):
-//!
-//! | bytes | field |
-//! |---|---|
-//! | 0..4 | magic `A5 0F 7E 57` |
-//! | 4..6 | stream id (the sender's stream index) |
-//! | 6..10 | sequence number, per stream, consecutive over packets the PMD accepted |
-//! | 10..12 | clock id: a hash of the sender host's boot id |
-//! | 12..18 | low 48 bits of the sender's TSC, taken once per burst |
+//! Probe accounting: what receivers make of the probes generators write after the UDP header
+//! (the wire format, its encoding and [`decode`] are in [`packet::probe`]): exact loss,
+//! reordering and duplicate counts, and latency.
 //!
 //! Receivers key streams by (RX port, stream id). Loss is judged on the whole sequence: a
 //! stream's `lost` is the span of sequence numbers seen minus the distinct packets received,
@@ -24,13 +15,9 @@
 //! another host whose boot id hashes alike, or a stale probe).
 
 use hdrhistogram::Histogram;
+use packet::probe::{decode, TSC_MASK};
 use serde::Serialize;
 
-use super::template::PROBE_OFF;
-
-pub const LEN: usize = 18;
-const MAGIC: [u8; 4] = [0xA5, 0x0F, 0x7E, 0x57];
-const TSC_MASK: u64 = (1 << 48) - 1;
 /// Sequence numbers behind the highest one seen that are checked for duplicates.
 pub const WINDOW: u64 = 1024;
 /// Stream ids a receiver tracks per port (ids at or above are counted as unknown).
@@ -40,60 +27,6 @@ pub const MAX_STREAMS: usize = 1024;
 /// queue, far fewer; the cap keeps a sender that cycles stream ids (a hostile or broken peer)
 /// from allocating memory on the fast path without bound.
 pub const MAX_TRACKED_STREAMS: usize = 64;
-
-/// A decoded probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Probe {
-    pub stream: u16,
-    pub seq: u32,
-    pub clock: u16,
-    pub tsc: u64,
-}
-
-/// Writes the constant part of a probe (magic, stream, clock) at the start of `buf`.
-pub fn write_header(buf: &mut [u8], stream: u16, clock: u16) {
-    buf[0..4].copy_from_slice(&MAGIC);
-    buf[4..6].copy_from_slice(&stream.to_le_bytes());
-    buf[10..12].copy_from_slice(&clock.to_le_bytes());
-}
-
-/// Writes the per-packet part of a probe (sequence number, TSC) at the start of `buf`.
-#[inline]
-pub fn stamp(buf: &mut [u8], seq: u32, tsc: u64) {
-    buf[6..10].copy_from_slice(&seq.to_le_bytes());
-    buf[12..18].copy_from_slice(&tsc.to_le_bytes()[..6]);
-}
-
-/// The probe in an untagged Ethernet/IPv4 (no options)/UDP frame, if there is one.
-#[inline]
-pub fn decode(frame: &[u8]) -> Option<Probe> {
-    let p: &[u8; LEN] = frame.get(PROBE_OFF..PROBE_OFF + LEN)?.try_into().ok()?;
-    // Ethertype IPv4 and a 20-byte IPv4 header (bytes 12..15), UDP (byte 23): word compares,
-    // since every received packet goes through here.
-    let l3 = u32::from_le_bytes([frame[12], frame[13], frame[14], 0]);
-    if l3 != 0x0045_0008 || frame[23] != 17 || p[0..4] != MAGIC {
-        return None;
-    }
-    // Clock id and TSC share one little-endian load: 16 bits of clock, 48 of TSC.
-    let clock_tsc = u64::from_le_bytes(p[10..18].try_into().expect("8 bytes"));
-    Some(Probe {
-        stream: u16::from_le_bytes([p[4], p[5]]),
-        seq: u32::from_le_bytes([p[6], p[7], p[8], p[9]]),
-        clock: clock_tsc as u16,
-        tsc: clock_tsc >> 16,
-    })
-}
-
-/// This host's clock id: FNV-1a of the kernel's boot id, folded to 16 bits. Processes (and
-/// containers) on one host share it, and the TSC with it.
-pub fn clock_id() -> u16 {
-    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap_or_default();
-    let mut h: u32 = 0x811c_9dc5;
-    for b in boot.trim().bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    (h ^ (h >> 16)) as u16
-}
 
 /// Counters of one received stream. `first`/`highest` are sequence numbers extended to 64
 /// bits (starting at 2^32 + the first one seen), so wrap-around and merging work.
@@ -585,6 +518,8 @@ impl Aggregate {
 
 #[cfg(test)]
 mod tests {
+    use packet::probe::{stamp, write_header, PROBE_OFF};
+
     use super::*;
 
     fn frame(stream: u16, seq: u32, clock: u16, tsc: u64) -> Vec<u8> {
@@ -641,27 +576,6 @@ mod tests {
             proptest::prop_assert_eq!(counted + rx.unknown, decoded);
             proptest::prop_assert!(rx.streams.len() <= MAX_TRACKED_STREAMS);
         }
-    }
-
-    #[test]
-    fn encode_decode_roundtrip() {
-        let f = frame(513, 0xdead_beef, 0x1234, 0xffff_0123_4567_89ab);
-        assert_eq!(
-            decode(&f),
-            Some(Probe {
-                stream: 513,
-                seq: 0xdead_beef,
-                clock: 0x1234,
-                tsc: 0x0123_4567_89ab
-            })
-        );
-        assert_eq!(decode(&f[..59]), None, "too short");
-        let mut not_udp = f.clone();
-        not_udp[23] = 6;
-        assert_eq!(decode(&not_udp), None);
-        let mut no_magic = f;
-        no_magic[PROBE_OFF] ^= 1;
-        assert_eq!(decode(&no_magic), None);
     }
 
     #[test]

@@ -307,7 +307,7 @@ fn hex(frame: &[u8]) -> String {
 
 /// Frames for the tests, built field by field.
 pub mod frames {
-    use dpdk_app::packet::checksum::checksum;
+    use packet::checksum::checksum;
 
     fn ether(ethertype: u16) -> Vec<u8> {
         let mut f = vec![

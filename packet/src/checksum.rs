@@ -2,6 +2,7 @@
 
 /// One's-complement sum of `data` as big-endian 16-bit words, folded to 16 bits, added to
 /// `initial` (a partial sum, e.g. of a pseudo-header).
+#[inline]
 pub fn sum(initial: u32, data: &[u8]) -> u16 {
     let mut acc = u64::from(initial);
     let mut chunks = data.chunks_exact(2);
@@ -18,12 +19,14 @@ pub fn sum(initial: u32, data: &[u8]) -> u16 {
 }
 
 /// The checksum field value for `data` (with the checksum field itself zeroed).
+#[inline]
 pub fn checksum(data: &[u8]) -> u16 {
     !sum(0, data)
 }
 
 /// Updates checksum `old_cksum` after a 16-bit word of the covered data changed from `old` to
 /// `new` (RFC 1624, eqn. 3: HC' = ~(~HC + ~m + m')).
+#[inline]
 pub fn update_u16(old_cksum: u16, old: u16, new: u16) -> u16 {
     let mut acc = u32::from(!old_cksum) + u32::from(!old) + u32::from(new);
     while acc > 0xffff {

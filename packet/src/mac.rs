@@ -9,11 +9,13 @@ pub struct MacAddr(pub [u8; 6]);
 
 impl MacAddr {
     /// The address DPDK's testpmd and l2fwd use for peers by default: `02:00:00:00:00:<n>`.
+    #[inline]
     pub const fn locally_administered(n: u8) -> Self {
         MacAddr([0x02, 0, 0, 0, 0, n])
     }
 
-    /// The six bytes, in transmission order.
+    /// The six bytes, first on the wire first.
+    #[inline]
     pub const fn octets(&self) -> [u8; 6] {
         self.0
     }
@@ -39,7 +41,10 @@ impl fmt::Debug for MacAddr {
 /// A string that is not six colon-separated hex octets.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid MAC address {0:?}: expected six hex octets like 0c:fe:c0:ff:ee:00")]
-pub struct MacAddrParseError(pub String);
+pub struct MacAddrParseError(
+    /// The string as given.
+    pub String,
+);
 
 impl FromStr for MacAddr {
     type Err = MacAddrParseError;

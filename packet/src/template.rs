@@ -1,19 +1,15 @@
 //! The packets txonly and flowgen send, built once per stream and patched per packet, byte for
 //! byte as testpmd 22.11 builds them (txonly.c, flowgen.c): Ethernet/IPv4/UDP, IP header
 //! checksum in software, UDP checksum 0, IP id 0, TTL 64. Where testpmd leaves the payload as
-//! whatever the mbuf held, we write zeros and the probe.
+//! whatever the mbuf held, we write zeros and the [probe](crate::probe).
 
 use std::net::Ipv4Addr;
 
-use dpdk::MacAddr;
-
-use super::probe;
-use crate::packet::{checksum, ether, ipv4, udp};
+use crate::probe::{self, PROBE_OFF};
+use crate::{checksum, ether, ipv4, udp, MacAddr};
 
 const IP_OFF: usize = ether::HEADER_LEN;
 const UDP_OFF: usize = IP_OFF + ipv4::HEADER_LEN;
-/// Where the probe sits: right after the UDP header of an untagged IPv4 packet.
-pub const PROBE_OFF: usize = UDP_OFF + udp::HEADER_LEN;
 
 /// One stream's packet, patched in place before each copy into an mbuf.
 #[derive(Debug, Clone)]
@@ -26,11 +22,17 @@ pub struct Template {
 /// The addresses and ports of a template.
 #[derive(Debug, Clone, Copy)]
 pub struct Addresses {
+    /// Ethernet source.
     pub src_mac: MacAddr,
+    /// Ethernet destination.
     pub dst_mac: MacAddr,
+    /// IPv4 source.
     pub src_ip: Ipv4Addr,
+    /// IPv4 destination.
     pub dst_ip: Ipv4Addr,
+    /// UDP source port.
     pub src_port: u16,
+    /// UDP destination port.
     pub dst_port: u16,
 }
 
@@ -54,25 +56,31 @@ impl Template {
         Self::build(addrs, txpkts_len.saturating_sub(4).max(PROBE_OFF), probe)
     }
 
-    /// `probe`: (stream id, clock id) to stamp, if probes are on.
+    /// `len`: at least [`PROBE_OFF`] (testpmd's minimum of 42 bytes: the headers; shorter
+    /// lengths are raised to it). `probe`: (stream id, clock id) to stamp, if probes are on.
     fn build(a: Addresses, len: usize, probe: Option<(u16, u16)>) -> Self {
-        let mut bytes = vec![0u8; len.max(PROBE_OFF)];
-        let mut eth = ether::Frame::new_checked(&mut bytes[..]).expect("len >= 42");
-        eth.set_dst(a.dst_mac);
-        eth.set_src(a.src_mac);
-        eth.set_ethertype(ether::ethertype::IPV4);
-        let mut ip = ipv4::Packet::new_checked(&mut bytes[IP_OFF..]).expect("len >= 42");
-        ip.set_version_ihl(0x45);
-        ip.set_total_len((len - IP_OFF) as u16);
-        ip.set_ttl(64);
-        ip.set_protocol(ipv4::protocol::UDP);
-        ip.set_src(a.src_ip);
-        ip.set_dst(a.dst_ip);
-        ip.fill_checksum();
-        let mut u = udp::Datagram::new_checked(&mut bytes[UDP_OFF..]).expect("len >= 42");
-        u.set_src_port(a.src_port);
-        u.set_dst_port(a.dst_port);
-        u.set_len((len - UDP_OFF) as u16);
+        let len = len.max(PROBE_OFF);
+        let mut bytes = vec![0u8; len];
+        ether::Repr {
+            dst: a.dst_mac,
+            src: a.src_mac,
+            ethertype: ether::ethertype::IPV4,
+        }
+        .emit(&mut ether::Frame::new_unchecked(&mut bytes[..]));
+        ipv4::Repr {
+            src: a.src_ip,
+            dst: a.dst_ip,
+            protocol: ipv4::protocol::UDP,
+            payload_len: len - UDP_OFF,
+            ttl: 64,
+        }
+        .emit(&mut ipv4::Packet::new_unchecked(&mut bytes[IP_OFF..]));
+        udp::Repr {
+            src_port: a.src_port,
+            dst_port: a.dst_port,
+            payload_len: len - PROBE_OFF,
+        }
+        .emit(&mut udp::Packet::new_unchecked(&mut bytes[UDP_OFF..]));
         let probe = match probe {
             Some((stream, clock)) if len >= PROBE_OFF + probe::LEN => {
                 probe::write_header(&mut bytes[PROBE_OFF..], stream, clock);
@@ -83,15 +91,20 @@ impl Template {
         Template { bytes, probe }
     }
 
+    /// The packet's length in bytes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.bytes.len()
     }
 
     /// Never true: a template holds at least the Ethernet, IPv4 and UDP headers.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
+    /// The packet as it stands (stamped by [`Self::stamp`], not by [`Self::write_stamped`]).
+    #[inline]
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
@@ -128,6 +141,7 @@ impl Template {
     }
 
     /// Whether packets from this template carry a probe.
+    #[inline]
     pub fn has_probe(&self) -> bool {
         self.probe
     }
@@ -143,22 +157,22 @@ impl Template {
     /// Replaces the source address and the header checksum (txonly multi-flow).
     #[inline]
     pub fn set_src_ip(&mut self, ip: u32) {
-        self.set_ip(12, ip);
+        self.set_ip(ipv4::field::SRC_ADDR, ip);
     }
 
     /// Replaces the destination address and the header checksum (flowgen).
     #[inline]
     pub fn set_dst_ip(&mut self, ip: u32) {
-        self.set_ip(16, ip);
+        self.set_ip(ipv4::field::DST_ADDR, ip);
     }
 
     #[inline]
-    fn set_ip(&mut self, field: usize, ip: u32) {
+    fn set_ip(&mut self, field: core::ops::Range<usize>, ip: u32) {
         let hdr = &mut self.bytes[IP_OFF..UDP_OFF];
-        hdr[field..field + 4].copy_from_slice(&ip.to_be_bytes());
-        hdr[10..12].copy_from_slice(&[0, 0]);
+        hdr[field].copy_from_slice(&ip.to_be_bytes());
+        hdr[ipv4::field::CHECKSUM].copy_from_slice(&[0, 0]);
         let c = checksum::checksum(hdr);
-        hdr[10..12].copy_from_slice(&c.to_be_bytes());
+        hdr[ipv4::field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
     }
 }
 
@@ -233,6 +247,18 @@ mod tests {
         assert_eq!(ip.src(), Ipv4Addr::new(198, 18, 0, 1));
         assert_eq!((ip.total_len(), ip.ttl(), ip.ident()), (50, 64, 0));
         assert!(!t.has_probe());
+    }
+
+    #[test]
+    fn headers_parse_back_to_the_addresses() {
+        let a = txonly_addrs();
+        let t = Template::txonly(a, 64, None);
+        let eth = ether::Repr::parse(&ether::Frame::new_unchecked(t.bytes())).unwrap();
+        assert_eq!((eth.src, eth.dst), (a.src_mac, a.dst_mac));
+        let ip = ipv4::Repr::parse(&ipv4::Packet::new_unchecked(&t.bytes()[IP_OFF..])).unwrap();
+        assert_eq!((ip.src, ip.dst, ip.payload_len), (a.src_ip, a.dst_ip, 30));
+        let u = udp::Repr::parse(&udp::Packet::new_unchecked(&t.bytes()[UDP_OFF..])).unwrap();
+        assert_eq!((u.src_port, u.dst_port, u.payload_len), (9, 9, 22));
     }
 
     #[test]
