@@ -8,20 +8,17 @@
 //! integration tests use the library directly.
 #![forbid(unsafe_code)]
 
-pub mod cmdline;
-pub mod getopt;
+// The shared frame of every engine, re-exported so that `crate::runopts` and friends read as
+// they always did.
+pub use appkit::{
+    cmdline, getopt, lcores, monitor, pacing, quiesce, runopts, sample_app, signal, stats,
+};
+
 pub mod inspect;
 pub mod l2fwd;
 pub mod l3fwd;
-pub mod lcores;
-pub mod monitor;
 pub mod pod;
-pub mod quiesce;
 pub mod relay;
-pub mod runopts;
-pub mod sample_app;
 pub mod sample_args;
-pub mod signal;
-pub mod stats;
 pub mod testpmd;
 pub mod txbuffer;

@@ -157,7 +157,7 @@ mod tests {
                 }
                 input.insert_str(i, token);
             }
-            let Ok(extras) = crate::cmdline::shell_split(&input) else { return Ok(()) };
+            let Ok(extras) = crate::pod::shell::shell_split(&input) else { return Ok(()) };
             let plan = crate::pod::tests::plan_with(3, 1, vec![2]);
             let args = app_args(app, &plan, &extras);
             proptest::prop_assert!(args.ends_with(&extras), "{:?} {:?}", args, extras);

@@ -9,6 +9,7 @@
 //! pasted into a shell and does exactly the same.
 
 mod app_args;
+pub mod shell;
 
 use std::path::PathBuf;
 
@@ -22,7 +23,7 @@ pub use netutil::config::{
     extra_args_var, selected_app, DEFAULT_APP, QUEUE_SIZE_VAR, SAMPLE_APP_VAR,
 };
 
-use crate::cmdline::{shell_join, shell_split, ShellSplitError};
+use shell::{shell_join, shell_split, ShellSplitError};
 
 /// Errors of the pod entrypoint.
 #[derive(Debug, thiserror::Error)]

@@ -16,9 +16,9 @@ use packet::{arp, checksum, ether, icmp, ipv4};
 
 use super::options::Mode;
 use super::output::BurstSpread;
-use super::pacing::TokenBucket;
 use super::probe::{ProbeRx, StreamRx};
 use super::streams::Stream;
+use crate::pacing::TokenBucket;
 use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;

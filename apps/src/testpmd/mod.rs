@@ -16,7 +16,7 @@ mod engine;
 mod monitor;
 pub mod options;
 mod output;
-pub mod pacing;
+
 pub mod probe;
 mod streams;
 
@@ -518,8 +518,8 @@ fn stream_run(
             .map(|s| s.id)
             .collect();
         let nth = on_port.iter().position(|&id| id == spec.id).unwrap_or(0);
-        pacing::TokenBucket::new(
-            pacing::share(rate, on_port.len(), nth),
+        crate::pacing::TokenBucket::new(
+            crate::pacing::share(rate, on_port.len(), nth),
             hz,
             cfg.burst,
             dpdk::tsc::rdtsc(),

@@ -59,7 +59,12 @@ pub enum DemoError {
 /// downward-API files), the vhost-user relay standing in for the vDPA NIC and its VLANs. Two
 /// phases, paced and max-rate; writes report.json and report.html.
 #[derive(Debug, Clone, PartialEq, clap::Parser)]
-#[command(name = "dpdk-app demo", version, disable_version_flag = true)]
+#[command(
+    name = "dpdk-app demo",
+    version,
+    disable_version_flag = true,
+    args_override_self = true
+)]
 pub struct Options {
     /// How long each phase sends, in seconds (more than 0, at most 3600).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_duration)]

@@ -234,7 +234,7 @@ impl PortPacing {
             self.offered_pps,
             self.target_pps,
             self.longest_stall_ms,
-            crate::testpmd::pacing::CREDIT_CAP.as_millis()
+            crate::pacing::CREDIT_CAP.as_millis()
         )
     }
 }
