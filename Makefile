@@ -62,7 +62,7 @@ demo: ## the traffic test on this machine with a report (installs what is missin
 
 # The two bench targets (docs/benchmarks.md); plain `cargo bench` runs the same and also builds
 # every crate's libtest harness in release mode.
-BENCHES := -p dpdk-app -p dpdk-benches --bench side_by_side --bench per_packet
+BENCHES := -p dpdk-app --bench side_by_side --bench per_packet
 
 bench: ## ours vs C side by side (best of DPDK_BENCH_RUNS=5), then per-packet micro-benchmarks
 	$(CARGO) bench --locked $(BENCHES)

@@ -7,12 +7,13 @@
 //! neither), and the best run of each counts. Rates are read from the outside through DPDK
 //! telemetry over a fixed window after a warm-up, identically for both.
 //!
-//! Layout: [`suite`] defines the benchmarks ([`testpmd`] pairs over vhost-user,
-//! [`sample_apps`] l2fwd/l3fwd over net_pcap), [`measure`] runs one set-up, [`telemetry`]
-//! reads port counters, [`report`] prints and stores the table, [`settings`] and [`machine`]
-//! say how and where it ran. The bench target lives in the apps package
-//! (`apps/benches/side_by_side.rs`), the one place that knows where cargo put the optimised
-//! `dpdk-app` binary, and calls [`main`].
+//! Layout: [`tools`] holds what a benchmark is made of, [`testpmd`] (pairs over vhost-user) and
+//! [`sample_apps`] (l2fwd/l3fwd over net_pcap) define the benchmarks with it, [`measure`] runs
+//! one set-up reading port counters through `testkit::telemetry`, [`report`] prints and stores the table, [`settings`] and [`machine`]
+//! say how and where it ran. The bench targets live in the apps package:
+//! `apps/benches/side_by_side.rs`, the one place that knows where cargo put the optimised
+//! `dpdk-app` binary, calls [`main`]; `apps/benches/per_packet.rs` measures the engines'
+//! per-packet code beside it. This crate does not depend on `dpdk-app`.
 #![forbid(unsafe_code)]
 
 pub mod machine;
@@ -20,8 +21,8 @@ pub mod measure;
 pub mod report;
 pub mod sample_apps;
 pub mod settings;
-pub mod suite;
 pub mod testpmd;
+pub mod tools;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,14 @@ use machine::Machine;
 use measure::{measure, Sample, Setup};
 use report::{Report, Row};
 use settings::Settings;
-use suite::{Group, Tools, EAL_MIB};
+use tools::{Group, Tools, EAL_MIB};
+
+/// Every benchmark, with its files (sockets, captures) in `dir`.
+fn groups(tools: &Tools, memory: MemoryMode, dir: &Path) -> Vec<Group> {
+    let mut groups = vec![testpmd::group(tools, memory, dir)];
+    groups.extend(sample_apps::groups(tools, memory, dir));
+    groups
+}
 
 /// Runs the benchmarks with `app` as our binary, the C examples cached and the report written
 /// under `target_dir`; settings from the environment and the command line.
@@ -55,7 +63,7 @@ pub fn main(app: &Path, target_dir: &Path) -> ExitCode {
     };
     let memory = settings.memory.unwrap_or_else(choose_memory);
     let scratch = ScratchDir::new("bench");
-    let groups: Vec<Group> = suite::groups(&tools, memory, scratch.path())
+    let groups: Vec<Group> = groups(&tools, memory, scratch.path())
         .into_iter()
         .filter(|g| g.selected(&settings.filters))
         .collect();

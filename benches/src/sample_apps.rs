@@ -17,7 +17,7 @@ use packet::template::{Addresses, Template};
 use testkit::MemoryMode;
 
 use crate::measure::{Counter, Setup};
-use crate::suite::{eal, Group, Program, Side, Tools};
+use crate::tools::{eal, Group, Program, Side, Tools};
 
 const FRAME_LEN: usize = 64;
 const L3FWD_CONFIG: &str = "--config=(0,0,1),(1,0,1)";

@@ -11,7 +11,7 @@ use std::path::Path;
 use testkit::MemoryMode;
 
 use crate::measure::{Counter, Setup};
-use crate::suite::{eal, Group, Program, Side, Tools};
+use crate::tools::{eal, Group, Program, Side, Tools};
 
 /// 64-byte frames; a small pool, as the tests use (the default pool is 160k mbufs).
 const TESTPMD_ARGS: [&str; 3] = [

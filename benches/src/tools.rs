@@ -1,12 +1,13 @@
-//! The benchmarks: groups of set-ups, each a reference (DPDK's C program) and ours in its
-//! place, measured alternately.
+//! What every benchmark definition is made of: the programs compared ([`Tools`], [`Side`],
+//! [`Program`]), a table row's set-ups ([`Group`]) and the shared EAL arguments. A leaf module:
+//! the definitions ([`crate::testpmd`], [`crate::sample_apps`]) import it, the runner imports
+//! them, nothing here imports back.
 
 use std::path::{Path, PathBuf};
 
 use testkit::MemoryMode;
 
 use crate::measure::{Launch, Setup};
-use crate::{sample_apps, testpmd};
 
 /// MiB of memory per EAL: pools of 8192 mbufs and l3fwd's LPM tables fit.
 pub const EAL_MIB: u32 = 512;
@@ -92,13 +93,6 @@ impl Group {
     pub fn selected(&self, filters: &[String]) -> bool {
         filters.is_empty() || filters.iter().any(|f| self.name.contains(f.as_str()))
     }
-}
-
-/// Every benchmark, with its files (sockets, captures) in `dir`.
-pub fn groups(tools: &Tools, memory: MemoryMode, dir: &Path) -> Vec<Group> {
-    let mut groups = vec![testpmd::group(tools, memory, dir)];
-    groups.extend(sample_apps::groups(tools, memory, dir));
-    groups
 }
 
 /// EAL arguments shared by every process: memory, no PCI scan, lcores.
