@@ -3,7 +3,7 @@
 //! the definitions ([`crate::testpmd`], [`crate::sample_apps`]) import it, the runner imports
 //! them, nothing here imports back.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use testkit::MemoryMode;
 
