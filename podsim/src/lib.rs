@@ -58,6 +58,11 @@ pub enum PodsimError {
         what: String,
         source: std::io::Error,
     },
+    #[error("cannot stop {what}: {source}")]
+    Stop {
+        what: String,
+        source: std::io::Error,
+    },
     #[error("{what} failed: {reason}\n{logs}")]
     Process {
         what: String,

@@ -1,19 +1,17 @@
 //! The simulation's processes (relay and pods): started pinned with `taskset`, output into log
 //! files, stopped with SIGINT like a pod deletion's SIGTERM, and killed with their EAL files
 //! removed if still there when dropped, so neither a failure nor Ctrl-C leaves a poller,
-//! hugepage file or runtime directory behind.
+//! hugepage file or runtime directory behind. Signals, the stop sequence and the EAL clean-up
+//! are the test rig's ([`testkit::process`]).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use testkit::process::{self, remove_eal_files};
 
 use super::PodsimError;
-
-/// Where EAL keeps a process's runtime files (config, fbarray, sockets) when run as root.
-const EAL_RUNTIME_DIR: &str = "/var/run/dpdk";
-/// Where EAL creates hugepage files, named after the file prefix.
-const HUGEPAGE_DIR: &str = "/dev/hugepages";
 
 /// One running process of the simulation.
 #[derive(Debug)]
@@ -93,58 +91,26 @@ impl Proc {
             .and_then(|c| c.try_wait().ok().flatten())
     }
 
-    /// Sends `signal` (`INT`, `TERM`, `KILL`) with kill(1): the apps forbid unsafe code.
-    pub fn signal(&self, signal: &str) {
-        if let Some(c) = &self.child {
-            let _ = Command::new("kill")
-                .arg(format!("-{signal}"))
-                .arg(c.id().to_string())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        }
-    }
-
     /// Waits up to `timeout` for it to exit by itself (`None` if it is still running).
     pub fn wait_for(&mut self, timeout: Duration, abort: &dyn Fn() -> bool) -> Option<ExitStatus> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Some(s) = self.try_exit() {
-                return Some(s);
-            }
-            if Instant::now() >= deadline || abort() {
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let child = self.child.as_mut()?;
+        process::wait_until(child, timeout, abort)
     }
 
     /// Stops it: SIGINT (final statistics, exit 0), then SIGKILL after `grace`. Removes its EAL
     /// files either way.
-    pub fn stop(mut self, grace: Duration) -> Exit {
-        let mut killed = false;
-        let status = match self.try_exit() {
-            Some(s) => s,
-            None => {
-                self.signal("INT");
-                match self.wait_for(grace, &|| false) {
-                    Some(s) => s,
-                    None => {
-                        killed = true;
-                        self.kill()
-                    }
-                }
-            }
-        };
-        self.child = None;
+    pub fn stop(mut self, grace: Duration) -> Result<Exit, PodsimError> {
+        let mut child = self
+            .child
+            .take()
+            .expect("a Proc owns its child until stopped");
+        let stopped = process::stop(&mut child, grace);
         remove_eal_files(&self.eal_prefix);
-        Exit { status, killed }
-    }
-
-    fn kill(&mut self) -> ExitStatus {
-        let child = self.child.as_mut().expect("running");
-        let _ = child.kill();
-        child.wait().expect("a killed child can be reaped")
+        let (status, killed) = stopped.map_err(|source| PodsimError::Stop {
+            what: self.name.clone(),
+            source,
+        })?;
+        Ok(Exit { status, killed })
     }
 
     /// The last `lines` lines of its stderr and stdout, to say why it failed.
@@ -171,27 +137,10 @@ pub fn tail_of(stdout: &Path, stderr: &Path, lines: usize) -> String {
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        if self.child.is_some() {
-            self.kill();
-            self.child = None;
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
         }
         remove_eal_files(&self.eal_prefix);
-    }
-}
-
-/// Removes the runtime directory and hugepage files EAL created for `prefix`.
-pub fn remove_eal_files(prefix: &str) {
-    if prefix.is_empty() {
-        return;
-    }
-    let _ = std::fs::remove_dir_all(Path::new(EAL_RUNTIME_DIR).join(prefix));
-    // EAL names them `<prefix>map_<n>`.
-    let stem = format!("{prefix}map_");
-    if let Ok(entries) = std::fs::read_dir(HUGEPAGE_DIR) {
-        for e in entries.flatten() {
-            if e.file_name().to_string_lossy().starts_with(&stem) {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
     }
 }

@@ -297,7 +297,7 @@ fn stop_process(
     role: Option<Role>,
 ) -> Result<Outcome, PodsimError> {
     let (stdout, stderr) = (proc.stdout.clone(), proc.stderr.clone());
-    let exit = proc.stop(STOP_GRACE);
+    let exit = proc.stop(STOP_GRACE)?;
     if exit.killed || !exit.status.success() {
         return Err(PodsimError::Process {
             what: what.to_owned(),

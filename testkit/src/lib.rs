@@ -12,7 +12,9 @@
 
 pub mod c_examples;
 pub mod pcap;
+pub mod process;
 pub mod telemetry;
+pub use process::remove_eal_files;
 
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
@@ -156,18 +158,6 @@ impl ScratchDir {
 
     pub fn join(&self, name: &str) -> PathBuf {
         self.0.path().join(name)
-    }
-}
-
-/// Removes what an EAL with `prefix` leaves behind: its runtime directory and hugepage files.
-pub fn remove_eal_files(prefix: &str) {
-    let _ = fs::remove_dir_all(Path::new("/var/run/dpdk").join(prefix));
-    if let Ok(entries) = fs::read_dir("/dev/hugepages") {
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(prefix) {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
     }
 }
 
@@ -439,17 +429,10 @@ impl Proc {
 
     /// Sends a signal ("INT", "TERM", "KILL", "HUP", "USR1") to the process.
     pub fn signal(&self, signal: &str) {
-        use rustix::process::{kill_process, Pid, Signal};
-        let sig = match signal {
-            "INT" => Signal::INT,
-            "TERM" => Signal::TERM,
-            "KILL" => Signal::KILL,
-            "HUP" => Signal::HUP,
-            "USR1" => Signal::USR1,
-            other => panic!("testkit: unknown signal {other:?}"),
-        };
-        let pid = Pid::from_raw(self.pid() as i32).expect("a running child has a pid");
-        kill_process(pid, sig).unwrap_or_else(|e| {
+        let sig = process::Signal::from_name(signal)
+            .unwrap_or_else(|| panic!("testkit: unknown signal {signal:?}"));
+        let child = self.child.as_ref().expect("the process is running");
+        process::send(child, sig).unwrap_or_else(|e| {
             panic!("kill -{signal} {} ({}) failed: {e}", self.pid(), self.name)
         });
     }
