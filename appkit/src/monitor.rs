@@ -14,8 +14,7 @@ use crate::runopts::RunOptions;
 use crate::signal::Stop;
 use crate::stats::{PortCounters, PortDrops, PortSample, Report, ReportKind, StatsFormat};
 
-/// Port ids a counter table covers (`RTE_MAX_ETHPORTS` of the installed DPDK).
-pub const MAX_PORTS: usize = 32;
+pub use dpdk::MAX_PORTS;
 
 /// What one lcore counted, per port id. Only that lcore writes it.
 #[derive(Debug)]

@@ -32,7 +32,7 @@ pub fn run(eal_args: &[String]) -> Result<(), InspectError> {
         "inspect_pool",
         1023 * ports.len() as u32 + 1023,
         32,
-        2048 + 128,
+        dpdk::DEFAULT_DATA_ROOM,
     )?;
     for id in ports {
         let builder = PortBuilder::new(&eal, id)?;

@@ -56,3 +56,11 @@ pub use packet::{MacAddr, MacAddrParseError};
 pub use port::{
     offload, Link, Port, PortBuilder, PortInfo, PortStats, RxQueue, StartedPort, TxQueue,
 };
+
+/// How many ports this DPDK build supports (`RTE_MAX_ETHPORTS`): every port id is below it, so
+/// per-port tables indexed by port id can be fixed arrays of this length.
+pub const MAX_PORTS: usize = dpdk_sys::RTE_MAX_ETHPORTS as usize;
+
+/// The mbuf data room the C apps use (`RTE_MBUF_DEFAULT_BUF_SIZE`: 2048 bytes of frame after
+/// `RTE_PKTMBUF_HEADROOM`), so a standard frame fits one segment as it does in testpmd.
+pub const DEFAULT_DATA_ROOM: u16 = dpdk_sys::RTE_MBUF_DEFAULT_BUF_SIZE as u16;

@@ -31,7 +31,6 @@ use topology::{assign, Pairs};
 const RX_DESC: u16 = 1024;
 const TX_DESC: u16 = 1024;
 const MEMPOOL_CACHE: u32 = 256;
-const MBUF_DATA_ROOM: u16 = 2048 + 128;
 
 /// Why l2fwd could not run.
 #[derive(Debug, Error)]
@@ -113,7 +112,13 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
     let nb_mbufs = (available.len()
         * (usize::from(RX_DESC + TX_DESC) + BURST + assignment.lcores.len() * 256))
         .max(8192) as u32;
-    let pool = Mempool::new_pktmbuf(eal, "mbuf_pool", nb_mbufs, MEMPOOL_CACHE, MBUF_DATA_ROOM)?;
+    let pool = Mempool::new_pktmbuf(
+        eal,
+        "mbuf_pool",
+        nb_mbufs,
+        MEMPOOL_CACHE,
+        dpdk::DEFAULT_DATA_ROOM,
+    )?;
     let mut queues: BTreeMap<u16, (Option<RxQueue>, Option<TxQueue>)> = BTreeMap::new();
     let mut handles: Vec<Port> = Vec::new();
     for &id in &available {

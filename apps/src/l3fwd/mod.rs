@@ -41,7 +41,6 @@ use options::{Options, OptionsError, Routes};
 use ptype::Source;
 
 const MEMPOOL_CACHE: u32 = 256;
-const MBUF_DATA_ROOM: u16 = 2048 + 128;
 /// Ethernet header and CRC: the MTU overhead when the device does not say (C's fallback).
 const DEFAULT_OVERHEAD: u32 = 14 + 4;
 const STANDARD_MTU: u32 = 1500;
@@ -235,7 +234,7 @@ fn start_ports(
             "mbuf_pool",
             nb_mbuf(available.len()),
             MEMPOOL_CACHE,
-            MBUF_DATA_ROOM,
+            dpdk::DEFAULT_DATA_ROOM,
         )?);
     }
     let mut dest: [MacAddr; MAX_PORTS] =
@@ -293,7 +292,7 @@ fn start_ports(
                 &format!("mbuf_pool_{id}"),
                 nb_mbuf(1),
                 MEMPOOL_CACHE,
-                MBUF_DATA_ROOM,
+                dpdk::DEFAULT_DATA_ROOM,
             )?);
         }
         let pool = pools.last().expect("a pool for every port");

@@ -210,7 +210,7 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         "relay_pool",
         (ports.len() as u32 * 4096).next_power_of_two() - 1,
         256,
-        2048 + 128,
+        dpdk::DEFAULT_DATA_ROOM,
     )?;
     let mut handles = Vec::new();
     let mut queues = Vec::new();

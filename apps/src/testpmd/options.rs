@@ -13,14 +13,13 @@ use crate::runopts::RunOptions;
 pub const MAX_BURST: u16 = 512;
 /// testpmd's `DEF_PKT_BURST`.
 pub const DEFAULT_BURST: u16 = 32;
-/// `RTE_MAX_ETHPORTS` of Debian's DPDK 22.11 build.
-pub const MAX_PORTS: usize = 32;
+pub use dpdk::MAX_PORTS;
 /// `RTE_MAX_SEGS_PER_PKT` as testpmd uses it for `--txpkts`.
 pub const MAX_TX_SEGMENTS: usize = 255;
 /// Ethernet + IPv4 + UDP headers: the shortest packet txonly and flowgen can build.
 pub const MIN_TX_PACKET: usize = 42;
 /// `RTE_MBUF_DEFAULT_BUF_SIZE` (2048 bytes of data after the 128-byte headroom).
-pub const DEFAULT_MBUF_SIZE: u16 = 2048 + 128;
+pub const DEFAULT_MBUF_SIZE: u16 = dpdk::DEFAULT_DATA_ROOM;
 /// `RTE_PKTMBUF_HEADROOM`.
 pub const MBUF_HEADROOM: u16 = 128;
 
