@@ -304,6 +304,35 @@ impl Drop for Mbuf {
     }
 }
 
+/// The first segment's data, so the `packet` crate's views wrap an mbuf directly
+/// (`ether::Frame::new_checked(&mbuf)`, `ipv4::Packet::new_unchecked(&mut mbuf)`) with no copy
+/// and no separate slice borrow. Frames the engines parse fit one segment (they receive into
+/// [`crate::DEFAULT_DATA_ROOM`]-sized buffers); multi-segment data is [`Mbuf::segments`].
+///
+/// ```no_run
+/// # fn f(mbuf: &mut dpdk::Mbuf) -> Result<(), packet::Error> {
+/// use packet::ether;
+/// let mut frame = ether::Frame::new_checked(mbuf)?;
+/// let src = frame.src();
+/// frame.set_src(frame.dst());
+/// frame.set_dst(src);
+/// # Ok(()) }
+/// ```
+impl AsRef<[u8]> for Mbuf {
+    #[inline]
+    fn as_ref(&self) -> &[u8] {
+        self.data()
+    }
+}
+
+/// See the [`AsRef`] impl: the first segment's data, writable.
+impl AsMut<[u8]> for Mbuf {
+    #[inline]
+    fn as_mut(&mut self) -> &mut [u8] {
+        self.data_mut()
+    }
+}
+
 impl fmt::Debug for Mbuf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Mbuf")
