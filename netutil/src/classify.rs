@@ -182,16 +182,26 @@ impl Leftover {
 
 /// Classifies the interfaces. `device_info_for(resource, id)` supplies device-info for a
 /// device-plugin ID that network-status does not describe.
+///
+/// Three passes, as app-netutil makes its decisions: network-status entries first (their
+/// device-info decides their type), then the device plugin's IDs matched to them by PCI
+/// address or vDPA path, then the IDs nothing matched handed to the interfaces without
+/// device-info and, once those are served, appended as interfaces of their own.
 pub(crate) fn classify(
     statuses: Vec<NetworkStatus>,
     resources: &[PciDeviceResource],
-    mut device_info_for: impl FnMut(
-        &PciDeviceResource,
-        &str,
-    ) -> Result<Option<(DeviceInfo, Origin)>, Error>,
+    device_info_for: impl FnMut(&PciDeviceResource, &str) -> Result<Option<(DeviceInfo, Origin)>, Error>,
     log: &mut Log,
 ) -> Result<Vec<Interface>, Error> {
-    let mut interfaces: Vec<Interface> = statuses
+    let mut interfaces = from_statuses(statuses);
+    let leftovers = match_resources(&mut interfaces, resources, device_info_for, log)?;
+    assign_leftovers(&mut interfaces, leftovers, log);
+    Ok(interfaces)
+}
+
+/// One interface per network-status entry, typed by its device-info (if any).
+fn from_statuses(statuses: Vec<NetworkStatus>) -> Vec<Interface> {
+    statuses
         .into_iter()
         .map(|s| Interface {
             kind: s
@@ -206,8 +216,20 @@ pub(crate) fn classify(
             device_info: s.device_info,
             resource: None,
         })
-        .collect();
+        .collect()
+}
 
+/// Marks the interfaces the device plugin's IDs belong to; returns the IDs that belong to none
+/// (deduplicated, with their device-info if the plugin wrote one).
+fn match_resources(
+    interfaces: &mut [Interface],
+    resources: &[PciDeviceResource],
+    mut device_info_for: impl FnMut(
+        &PciDeviceResource,
+        &str,
+    ) -> Result<Option<(DeviceInfo, Origin)>, Error>,
+    log: &mut Log,
+) -> Result<Vec<Leftover>, Error> {
     let mut leftovers = Vec::new();
     for res in resources {
         for id in &res.ids {
@@ -275,7 +297,12 @@ pub(crate) fn classify(
             });
         }
     }
+    Ok(leftovers)
+}
 
+/// Gives the unmatched IDs to interfaces without device-info (never to the default network's),
+/// in order, and appends the rest as interfaces of their own.
+fn assign_leftovers(interfaces: &mut Vec<Interface>, leftovers: Vec<Leftover>, log: &mut Log) {
     let mut leftovers = leftovers.into_iter();
     for iface in interfaces
         .iter_mut()
@@ -328,7 +355,6 @@ pub(crate) fn classify(
             resource: Some(var),
         });
     }
-    Ok(interfaces)
 }
 
 #[cfg(test)]
