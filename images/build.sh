@@ -25,7 +25,7 @@
 #                                          DPDK is the variant's, every library and PMD resolves
 #   images/build.sh packages               print the package list exactly as the image installs it
 #
-# Needs: cargo (binary/all), dpkg, ldd, readelf (binutils; check/all). RUNTIME_PACKAGES and
+# Needs: cargo (binary/all), dpkg, dpkg-shlibdeps (dpkg-dev), apt-cache (check/all). RUNTIME_PACKAGES and
 # CONTAINERFILE override the paths of images/runtime-packages.<variant>.txt and images/Containerfile.
 set -euo pipefail
 
@@ -86,94 +86,43 @@ pmd_file() { # DIR NAME -> its versioned shared object (the unversioned .so is l
   return 1
 }
 
-# --- dpkg database ------------------------------------------------------------------------------
-declare -A INSTALLED=() PROVIDER=() OWNER=()
+# --- what Debian says ----------------------------------------------------------------------------
+# No dependency resolution of our own: dpkg-shlibdeps maps an ELF file's libraries to the packages
+# (and versions) that provide them, from the packages' shlibs/symbols files, exactly as Debian's
+# own builds compute Depends; apt-cache computes what apt installs with a package.
 
-load_dpkg_db() {
-  local pkg status provides p
-  while IFS=$'\t' read -r pkg status provides; do
-    [ "$status" = "install ok installed" ] || continue
-    INSTALLED[$pkg]=1
-    IFS=',' read -ra provs <<<"$provides"
-    for p in "${provs[@]}"; do
-      p=${p%%(*}; p=${p//[[:space:]]/}
-      [ -n "$p" ] && PROVIDER[$p]=$pkg
-    done
-  done < <(dpkg-query -W -f='${Package}\t${Status}\t${Provides}\n')
+# Packages an ELF file's libraries come from, one per line (dpkg-shlibdeps, which wants a
+# debian/control in its working directory; any will do).
+shlib_packages() { # FILE
+  local work out
+  work=$(mktemp -d)
+  mkdir "$work/debian"
+  printf 'Source: dpdk-app\n\nPackage: dpdk-app\nArchitecture: any\n' >"$work/debian/control"
+  if ! out=$(cd "$work" && dpkg-shlibdeps -O -e "$1" 2>&1); then
+    rm -rf "$work"
+    fail "dpkg-shlibdeps $1 failed: $(grep -m1 error <<<"$out")"
+    return 0
+  fi
+  rm -rf "$work"
+  sed -n 's/^shlibs:Depends=//p' <<<"$out" | tr ',' '\n' | sed -e 's/(.*)//' -e 's/|.*//' -e 's/[[:space:]]//g' | sed '/^$/d'
 }
 
-# Installed package that satisfies one Depends alternative group ("a (>= 1) | b").
-resolve_dep() {
-  local alt name
-  IFS='|' read -ra alts <<<"$1"
-  for alt in "${alts[@]}"; do
-    name=${alt%%(*}; name=${name%%:*}; name=${name//[[:space:]]/}
-    [ -n "$name" ] || continue
-    if [ -n "${INSTALLED[$name]:-}" ]; then printf '%s\n' "$name"; return 0; fi
-    if [ -n "${PROVIDER[$name]:-}" ]; then printf '%s\n' "${PROVIDER[$name]}"; return 0; fi
+# PKGS and everything apt installs with them (Pre-Depends and Depends, recursively, as resolved
+# on this machine; no Recommends, as the Containerfile installs with --no-install-recommends).
+apt_closure() {
+  apt-cache depends --recurse --installed --no-recommends --no-suggests --no-conflicts \
+    --no-breaks --no-replaces --no-enhances "$@" 2>/dev/null | grep -v '^[[:space:]<]' | sort -u
+}
+
+# The package that ships FILE (dpkg knows the merged-/usr spelling it was packaged with).
+owner_of() { # FILE
+  local f=$1 line
+  for f in "$1" "$(readlink -f "$1")"; do
+    line=$(dpkg -S "$f" 2>/dev/null | grep -v '^diversion' | head -n1) && [ -n "$line" ] && {
+      line=${line%%: /*}; printf '%s\n' "${line%%:*}"; return 0
+    }
   done
   return 1
-}
-
-# Print PKGS and everything they (pre-)depend on, as apt would install it.
-dep_closure() {
-  declare -A seen=()
-  local queue=("$@") pkg group dep
-  while [ "${#queue[@]}" -gt 0 ]; do
-    pkg=${queue[0]}; queue=("${queue[@]:1}")
-    [ -n "${seen[$pkg]:-}" ] && continue
-    seen[$pkg]=1
-    printf '%s\n' "$pkg"
-    IFS=',' read -ra groups <<<"$(dpkg-query -W -f='${Pre-Depends},${Depends}' "$pkg" 2>/dev/null || true)"
-    for group in "${groups[@]}"; do
-      [ -n "${group//[[:space:]]/}" ] || continue
-      if dep=$(resolve_dep "$group"); then queue+=("$dep"); fi
-    done
-  done
-}
-
-# Fill OWNER[path] for every given path with the package that ships it. dpkg knows each file under
-# the path it was packaged with; merged /usr means ldd may report /lib/... for /usr/lib/... and
-# the loader may report a symlink, so every spelling is asked in one dpkg -S call.
-find_owners() {
-  declare -A alias=()
-  local path real c line pkgs file
-  local -a cands=()
-  for path in "$@"; do
-    real=$(readlink -f "$path" || printf '%s' "$path")
-    for c in "$path" "$real"; do
-      cands+=("$c"); alias[$c]+=" $path"
-      case $c in
-        /usr/*) cands+=("${c#/usr}"); alias[${c#/usr}]+=" $path" ;;
-        *) cands+=("/usr$c"); alias[/usr$c]+=" $path" ;;
-      esac
-    done
-  done
-  while IFS= read -r line; do
-    case $line in diversion\ *) continue ;; esac
-    pkgs=${line%%: /*}; file=/${line#*: /}
-    pkgs=${pkgs%%,*}; pkgs=${pkgs%%:*}
-    for path in ${alias[$file]:-}; do
-      [ -n "${OWNER[$path]:-}" ] || OWNER[$path]=$pkgs
-    done
-  done < <(dpkg -S "${cands[@]}" 2>/dev/null || true)
-}
-
-# ldd FILE -> "soname<TAB>path" per library ("path" is "not found" when unresolved).
-ldd_libs() {
-  local out
-  out=$(ldd "$1" 2>&1) || { printf 'ldd-failed\t%s\n' "$out"; return 0; }
-  awk '
-    /statically linked/ { next }
-    /linux-vdso|linux-gate/ { next }
-    /=> not found/ { print $1 "\tnot found"; next }
-    /=>/ { print $1 "\t" $3; next }
-    $1 ~ /^\// { n = split($1, p, "/"); print p[n] "\t" $1 }
-  ' <<<"$out"
-}
-
-needed_sonames() {
-  readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\].*/\1/p'
 }
 
 in_set() { # NAME SETNAME
@@ -243,8 +192,8 @@ check_dpdk_version() {
 check() {
   local binary=${1:-$(target_dir)/release/$PACKAGE}
   need dpkg-query "this check needs a Debian system"
-  need ldd "install libc-bin"
-  need readelf "install binutils"
+  need dpkg-shlibdeps "install dpkg-dev"
+  need apt-cache "install apt"
   [ -x "$binary" ] || die "$binary does not exist or is not executable; run '$0 binary' first"
 
   check_containerfile
@@ -252,97 +201,61 @@ check() {
 
   mapfile -t listed < <(packages)
   [ "${#listed[@]}" -gt 0 ] || die "$RUNTIME_PACKAGES lists no package"
-  load_dpkg_db
   declare -A LISTED=() CLOSURE=() BASE=() USED=()
   local pkg
   for pkg in "${listed[@]}"; do
     [[ $pkg =~ ^[a-z0-9][a-z0-9+.-]+$ ]] || { fail "$RUNTIME_PACKAGES: '$pkg' is not a Debian package name"; continue; }
     [ -z "${LISTED[$pkg]:-}" ] || fail "$RUNTIME_PACKAGES: $pkg is listed twice"
     LISTED[$pkg]=1
-    [ -n "${INSTALLED[$pkg]:-}" ] ||
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
       fail "$RUNTIME_PACKAGES: $pkg is not installed on this machine, so its files and dependencies cannot be checked (misspelt? apt-cache policy $pkg; on CI it comes with libdpdk-dev)"
   done
   [ "$errors" -eq 0 ] || die "$errors error(s)"
   check_dpdk_version "${listed[@]}"
 
-  while read -r pkg; do CLOSURE[$pkg]=1; done < <(dep_closure "${listed[@]}")
-  # What every Debian image has: the Essential packages and their dependencies (libc6, libgcc-s1).
+  while read -r pkg; do CLOSURE[$pkg]=1; done < <(apt_closure "${listed[@]}")
+  # What every Debian image has: the Essential packages and what they depend on (libc6, libgcc-s1).
   mapfile -t essential < <(dpkg-query -W -f='${Package}\t${Essential}\t${Status}\n' |
     awk -F'\t' '$2 == "yes" && $3 == "install ok installed" { print $1 }')
-  while read -r pkg; do BASE[$pkg]=1; done < <(dep_closure "${essential[@]}")
+  while read -r pkg; do BASE[$pkg]=1; done < <(apt_closure "${essential[@]}")
 
-  # Every library of the binary and of every required PMD, resolved by the loader here.
-  local dir name file soname path
+  # 1. The packages dpkg-shlibdeps says dpdk-app needs: listed, or in the base image.
+  log "dpdk-app ($binary) needs (dpkg-shlibdeps):"
+  while read -r pkg; do
+    if in_set "$pkg" LISTED; then
+      USED[$pkg]=1; log "  $pkg (listed)"
+    elif in_set "$pkg" BASE; then
+      log "  $pkg (base image)"
+    else
+      fail "dpdk-app links a library of package $pkg, which is not listed in $RUNTIME_PACKAGES (add '$pkg' there)"
+    fi
+  done < <(shlib_packages "$binary")
+
+  # 2. Required PMDs: shipped by a listed package, and what they load comes with apt's closure
+  #    of the listed packages or the base image.
+  local dir name file owner
   dir=$(pmd_dir)
-  declare -A LIBS_OF=()
-  local -a objects=("$binary") all_paths=()
-  for name in "${REQUIRED_PMDS[@]}"; do
-    if file=$(pmd_file "$dir" "$name"); then
-      objects+=("$file")
-    else
-      fail "PMD $name: no $dir/librte_$name.so* here; install the package that ships it (apt-file search librte_$name) and list it in $RUNTIME_PACKAGES"
-    fi
-  done
-  local obj
-  for obj in "${objects[@]}"; do
-    while IFS=$'\t' read -r soname path; do
-      if [ "$soname" = ldd-failed ]; then fail "ldd $obj failed: $path"; continue; fi
-      if [ "$path" = "not found" ]; then fail "$obj needs $soname, which the loader cannot find on this machine"; continue; fi
-      LIBS_OF[$obj]+="$soname=$path "
-      all_paths+=("$path")
-    done < <(ldd_libs "$obj")
-  done
-  all_paths+=("${objects[@]:1}")
-  find_owners "${all_paths[@]}"
-
-  # 1. Libraries the binary links directly: a listed package or the base image.
-  local -A direct=()
-  while read -r soname; do direct[$soname]=1; done < <(needed_sonames "$binary")
-  local entry owner
-  log "dpdk-app ($binary) links:"
-  for entry in ${LIBS_OF[$binary]:-}; do
-    soname=${entry%%=*}; path=${entry#*=}
-    [ -n "${direct[$soname]:-}" ] || continue
-    owner=${OWNER[$path]:-}
-    if [ -z "$owner" ]; then
-      fail "$soname ($path), linked by dpdk-app, belongs to no Debian package; the image cannot provide it"
-    elif in_set "$owner" LISTED; then
-      USED[$owner]=1; log "  $soname  <- $owner (listed)"
-    elif in_set "$owner" BASE; then
-      log "  $soname  <- $owner (base image)"
-    else
-      fail "$soname, linked by dpdk-app, comes from package $owner, which is not listed in $RUNTIME_PACKAGES (add '$owner' there)"
-    fi
-  done
-
-  # 2. Required PMDs: shipped by a listed package.
   log "PMDs ($dir):"
-  for obj in "${objects[@]:1}"; do
-    owner=${OWNER[$obj]:-}
-    if [ -n "$owner" ] && in_set "$owner" LISTED; then
-      USED[$owner]=1; log "  $(basename "$obj")  <- $owner (listed)"
-    else
-      fail "$(basename "$obj") is shipped by '${owner:-no package}', which is not listed in $RUNTIME_PACKAGES (add it there)"
+  for name in "${REQUIRED_PMDS[@]}"; do
+    if ! file=$(pmd_file "$dir" "$name"); then
+      fail "PMD $name: no $dir/librte_$name.so* here; install the package that ships it (apt-file search librte_$name) and list it in $RUNTIME_PACKAGES"
+      continue
     fi
-  done
-
-  # 3. Everything else the binary and the PMDs load: the listed packages, what apt installs with
-  #    them, or the base image.
-  for obj in "${objects[@]}"; do
-    for entry in ${LIBS_OF[$obj]:-}; do
-      soname=${entry%%=*}; path=${entry#*=}
-      owner=${OWNER[$path]:-}
-      if [ -z "$owner" ]; then
-        fail "$(basename "$obj") needs $soname ($path), which belongs to no Debian package"
-      elif ! in_set "$owner" CLOSURE && ! in_set "$owner" BASE; then
-        fail "$(basename "$obj") needs $soname from package $owner, which neither a listed package nor the base image brings in (list '$owner' in $RUNTIME_PACKAGES)"
-      fi
-    done
+    owner=$(owner_of "$file") || owner=""
+    if [ -n "$owner" ] && in_set "$owner" LISTED; then
+      USED[$owner]=1; log "  $(basename "$file")  <- $owner (listed)"
+    else
+      fail "$(basename "$file") is shipped by '${owner:-no package}', which is not listed in $RUNTIME_PACKAGES (add it there)"
+    fi
+    while read -r pkg; do
+      in_set "$pkg" CLOSURE || in_set "$pkg" BASE ||
+        fail "$(basename "$file") needs package $pkg, which neither a listed package nor the base image brings in (list '$pkg' in $RUNTIME_PACKAGES)"
+    done < <(shlib_packages "$file")
   done
 
   for pkg in "${listed[@]}"; do
     [ -n "${USED[$pkg]:-}" ] ||
-      log "note: $pkg is listed but dpdk-app does not link it yet and it ships no required PMD (kept for the DPDK layer being written; drop it if that stays so)"
+      log "note: $pkg is listed but dpdk-app does not link it and it ships no required PMD (drop it if that stays so)"
   done
   [ "$errors" -eq 0 ] || die "$errors error(s): the runtime image would not run dpdk-app"
   log "ok ($VARIANT, DPDK $DPDK_SERIES): ${#listed[@]} runtime packages cover dpdk-app and ${#REQUIRED_PMDS[@]} PMDs"

@@ -19,6 +19,8 @@ PACKAGES=(
   pkg-config clang libclang-dev
   # Building the C reference examples with `make` against the installed libdpdk.
   make gcc
+  # images/build.sh check: dpkg-shlibdeps maps dpdk-app's and the PMDs' libraries to packages.
+  dpkg-dev
   # Python for manifest validation (kubernetes-validate from PyPI, pinned in scripts/).
   python3 python3-venv python3-pip
   # Process and socket inspection used by tests and the demo; flock serialises DPDK runs.
