@@ -44,7 +44,7 @@ PACKAGES=(
   libdpdk-dev dpdk dpdk-dev dpdk-doc librte-meta-allpmds
   pkg-config clang libclang-dev
   make gcc libc6-dev
-  procps iproute2 util-linux binutils ca-certificates
+  procps iproute2 util-linux binutils dpkg-dev ca-certificates
 )
 
 # Passed from the caller's environment into the root when set.
