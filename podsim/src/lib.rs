@@ -17,6 +17,7 @@
 //! (`--duration`, `--tx-rate`, `--stats-format json`, `--stats-file`, `--idle-sleep-us`) to the
 //! app's `*_EXTRA_ARGS`; and it sets `VIRTIO_QUEUE_SIZE=1024` unless the manifest sets it (the
 //! relay, unlike a NIC, shares CPUs with the pods). Everything else comes from the manifest.
+#![forbid(unsafe_code)]
 
 pub mod demo;
 pub mod device_plugin;
