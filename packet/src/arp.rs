@@ -36,6 +36,13 @@ view! {
     check_len("ARP message", LEN);
 }
 
+accessors! {
+    Packet {
+        /// The operation ([`OP_REQUEST`], [`OP_REPLY`]).
+        u16 operation / set_operation = field::OPER;
+    }
+}
+
 impl<T: AsRef<[u8]>> Packet<T> {
     /// Hardware type 1 (Ethernet), protocol IPv4, address lengths 6 and 4.
     #[inline]
@@ -45,12 +52,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
             && get_u16(b, field::PTYPE) == PTYPE_IPV4
             && b[field::HLEN] == 6
             && b[field::PLEN] == 4
-    }
-
-    /// The operation ([`OP_REQUEST`], [`OP_REPLY`]).
-    #[inline]
-    pub fn operation(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::OPER)
     }
 
     /// The sender's hardware address.
@@ -87,12 +88,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
         set_u16(b, field::PTYPE, PTYPE_IPV4);
         b[field::HLEN] = 6;
         b[field::PLEN] = 4;
-    }
-
-    /// Sets the operation.
-    #[inline]
-    pub fn set_operation(&mut self, op: u16) {
-        set_u16(self.buffer.as_mut(), field::OPER, op);
     }
 
     /// Sets the sender's addresses (`ip` a big-endian number).

@@ -1,6 +1,6 @@
 //! Ethernet II frames, with 802.1Q/802.1ad tag awareness.
 
-use crate::{get_mac, get_u16, set_u16, MacAddr, Result};
+use crate::{get_u16, MacAddr, Result};
 
 pub(crate) mod field {
     use crate::field::Field;
@@ -38,25 +38,18 @@ view! {
     check_len("Ethernet header", HEADER_LEN);
 }
 
+accessors! {
+    Frame {
+        /// The destination address.
+        mac dst / set_dst = field::DESTINATION;
+        /// The source address.
+        mac src / set_src = field::SOURCE;
+        /// The ethertype field right after the addresses (a VLAN TPID if tagged).
+        u16 ethertype / set_ethertype = field::ETHERTYPE;
+    }
+}
+
 impl<T: AsRef<[u8]>> Frame<T> {
-    /// The destination address.
-    #[inline]
-    pub fn dst(&self) -> MacAddr {
-        get_mac(self.buffer.as_ref(), field::DESTINATION)
-    }
-
-    /// The source address.
-    #[inline]
-    pub fn src(&self) -> MacAddr {
-        get_mac(self.buffer.as_ref(), field::SOURCE)
-    }
-
-    /// The ethertype field right after the addresses (a VLAN TPID if tagged).
-    #[inline]
-    pub fn ethertype(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::ETHERTYPE)
-    }
-
     /// Ethertype and offset of the L3 header after skipping up to two VLAN tags; `None` if a
     /// tag runs past the buffer.
     pub fn inner_ethertype(&self) -> Option<(u16, usize)> {
@@ -83,24 +76,6 @@ impl<T: AsRef<[u8]>> Frame<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Frame<T> {
-    /// Sets the destination address.
-    #[inline]
-    pub fn set_dst(&mut self, mac: MacAddr) {
-        self.buffer.as_mut()[field::DESTINATION].copy_from_slice(&mac.0);
-    }
-
-    /// Sets the source address.
-    #[inline]
-    pub fn set_src(&mut self, mac: MacAddr) {
-        self.buffer.as_mut()[field::SOURCE].copy_from_slice(&mac.0);
-    }
-
-    /// Sets the ethertype field right after the addresses.
-    #[inline]
-    pub fn set_ethertype(&mut self, t: u16) {
-        set_u16(self.buffer.as_mut(), field::ETHERTYPE, t);
-    }
-
     /// Exchanges source and destination addresses in place.
     #[inline]
     pub fn swap_addresses(&mut self) {

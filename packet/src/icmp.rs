@@ -1,7 +1,5 @@
 //! ICMPv4 echo messages (RFC 792).
 
-use crate::{get_u16, set_u16};
-
 mod field {
     use crate::field::Field;
 
@@ -25,36 +23,21 @@ view! {
     check_len("ICMP header", HEADER_LEN);
 }
 
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// The message type ([`ECHO_REQUEST`], [`ECHO_REPLY`], ...).
-    #[inline]
-    pub fn msg_type(&self) -> u8 {
-        self.buffer.as_ref()[field::TYPE]
+accessors! {
+    Packet {
+        /// The message type ([`ECHO_REQUEST`], [`ECHO_REPLY`], ...).
+        u8 msg_type / set_msg_type = field::TYPE;
+        /// The checksum field.
+        u16 checksum / set_checksum = field::CHECKSUM;
     }
+}
 
+impl<T: AsRef<[u8]>> Packet<T> {
     /// The message code.
     #[inline]
     pub fn code(&self) -> u8 {
         self.buffer.as_ref()[field::CODE]
     }
-
-    /// The checksum field.
-    #[inline]
-    pub fn checksum(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::CHECKSUM)
-    }
 }
 
-impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the message type.
-    #[inline]
-    pub fn set_msg_type(&mut self, v: u8) {
-        self.buffer.as_mut()[field::TYPE] = v;
-    }
-
-    /// Sets the checksum field.
-    #[inline]
-    pub fn set_checksum(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::CHECKSUM, v);
-    }
-}
+impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {}

@@ -2,7 +2,7 @@
 
 use std::net::Ipv4Addr;
 
-use crate::{check_len, checksum, get_u16, get_u32, set_u16, set_u32, Error, Result};
+use crate::{check_len, checksum, get_u32, set_u32, Error, Result};
 
 pub(crate) mod field {
     use crate::field::Field;
@@ -42,13 +42,28 @@ view! {
     check_len("IPv4 header", HEADER_LEN);
 }
 
-impl<T: AsRef<[u8]>> Packet<T> {
-    /// The first byte: version in the high nibble, header length in 32-bit words in the low.
-    #[inline]
-    pub fn version_ihl(&self) -> u8 {
-        self.buffer.as_ref()[field::VER_IHL]
+accessors! {
+    Packet {
+        /// The first byte: version in the high nibble, header length in 32-bit words in the low.
+        u8 version_ihl / set_version_ihl = field::VER_IHL;
+        /// The type of service (DSCP and ECN) byte.
+        u8 tos / set_tos = field::TOS;
+        /// The total length field: header and payload, in bytes.
+        u16 total_len / set_total_len = field::LENGTH;
+        /// The identification field.
+        u16 ident / set_ident = field::IDENT;
+        /// Flags (high 3 bits) and fragment offset, as one word.
+        u16 frag_field / set_frag_field = field::FLG_OFF;
+        /// Time to live.
+        u8 ttl / set_ttl = field::TTL;
+        /// The protocol of the payload ([`protocol`]).
+        u8 protocol / set_protocol = field::PROTOCOL;
+        /// The header checksum field.
+        u16 checksum / set_checksum = field::CHECKSUM;
     }
+}
 
+impl<T: AsRef<[u8]>> Packet<T> {
     /// The version (4 in an IPv4 header).
     #[inline]
     pub fn version(&self) -> u8 {
@@ -59,48 +74,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
     #[inline]
     pub fn header_len(&self) -> usize {
         usize::from(self.version_ihl() & 0x0f) * 4
-    }
-
-    /// The type of service (DSCP and ECN) byte.
-    #[inline]
-    pub fn tos(&self) -> u8 {
-        self.buffer.as_ref()[field::TOS]
-    }
-
-    /// The total length field: header and payload, in bytes.
-    #[inline]
-    pub fn total_len(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::LENGTH)
-    }
-
-    /// The identification field.
-    #[inline]
-    pub fn ident(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::IDENT)
-    }
-
-    /// Flags (high 3 bits) and fragment offset, as one word.
-    #[inline]
-    pub fn frag_field(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::FLG_OFF)
-    }
-
-    /// Time to live.
-    #[inline]
-    pub fn ttl(&self) -> u8 {
-        self.buffer.as_ref()[field::TTL]
-    }
-
-    /// The protocol of the payload ([`protocol`]).
-    #[inline]
-    pub fn protocol(&self) -> u8 {
-        self.buffer.as_ref()[field::PROTOCOL]
-    }
-
-    /// The header checksum field.
-    #[inline]
-    pub fn checksum(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     /// The source address.
@@ -144,54 +117,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the first byte (version and header length in words).
-    #[inline]
-    pub fn set_version_ihl(&mut self, v: u8) {
-        self.buffer.as_mut()[field::VER_IHL] = v;
-    }
-
-    /// Sets the type of service byte.
-    #[inline]
-    pub fn set_tos(&mut self, v: u8) {
-        self.buffer.as_mut()[field::TOS] = v;
-    }
-
-    /// Sets the total length field.
-    #[inline]
-    pub fn set_total_len(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::LENGTH, v);
-    }
-
-    /// Sets the identification field.
-    #[inline]
-    pub fn set_ident(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::IDENT, v);
-    }
-
-    /// Sets flags and fragment offset.
-    #[inline]
-    pub fn set_frag_field(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::FLG_OFF, v);
-    }
-
-    /// Sets the time to live.
-    #[inline]
-    pub fn set_ttl(&mut self, v: u8) {
-        self.buffer.as_mut()[field::TTL] = v;
-    }
-
-    /// Sets the protocol.
-    #[inline]
-    pub fn set_protocol(&mut self, v: u8) {
-        self.buffer.as_mut()[field::PROTOCOL] = v;
-    }
-
-    /// Sets the header checksum field.
-    #[inline]
-    pub fn set_checksum(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::CHECKSUM, v);
-    }
-
     /// Sets the source address.
     #[inline]
     pub fn set_src(&mut self, a: Ipv4Addr) {

@@ -2,8 +2,6 @@
 
 use std::net::Ipv6Addr;
 
-use crate::{get_u16, set_u16};
-
 pub(crate) mod field {
     use crate::field::Field;
 
@@ -26,29 +24,22 @@ view! {
     check_len("IPv6 header", HEADER_LEN);
 }
 
+accessors! {
+    Packet {
+        /// The payload length field (extension headers included).
+        u16 payload_len / set_payload_len = field::LENGTH;
+        /// The next header (protocol) field.
+        u8 next_header / set_next_header = field::NXT_HDR;
+        /// The hop limit.
+        u8 hop_limit / set_hop_limit = field::HOP_LIMIT;
+    }
+}
+
 impl<T: AsRef<[u8]>> Packet<T> {
     /// The version (6 in an IPv6 header).
     #[inline]
     pub fn version(&self) -> u8 {
         self.buffer.as_ref()[field::VER_TC_FLOW.start] >> 4
-    }
-
-    /// The payload length field (extension headers included).
-    #[inline]
-    pub fn payload_len(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::LENGTH)
-    }
-
-    /// The next header (protocol) field.
-    #[inline]
-    pub fn next_header(&self) -> u8 {
-        self.buffer.as_ref()[field::NXT_HDR]
-    }
-
-    /// The hop limit.
-    #[inline]
-    pub fn hop_limit(&self) -> u8 {
-        self.buffer.as_ref()[field::HOP_LIMIT]
     }
 
     /// The source address's bytes.
@@ -91,24 +82,6 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
     #[inline]
     pub fn set_version_default(&mut self) {
         self.buffer.as_mut()[field::VER_TC_FLOW].copy_from_slice(&[0x60, 0, 0, 0]);
-    }
-
-    /// Sets the payload length field.
-    #[inline]
-    pub fn set_payload_len(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::LENGTH, v);
-    }
-
-    /// Sets the next header field.
-    #[inline]
-    pub fn set_next_header(&mut self, v: u8) {
-        self.buffer.as_mut()[field::NXT_HDR] = v;
-    }
-
-    /// Sets the hop limit.
-    #[inline]
-    pub fn set_hop_limit(&mut self, v: u8) {
-        self.buffer.as_mut()[field::HOP_LIMIT] = v;
     }
 
     /// Sets the source address.

@@ -108,6 +108,48 @@ macro_rules! view {
     };
 }
 
+/// Declares the getters and setters of a view's fixed fields, one line each:
+/// `kind getter / setter = field;` with `kind` one of `u8` (a byte index), `u16`, `u32` (big
+/// endian) or `mac` (six bytes), the field from the header's `field` module. Getters need
+/// `T: AsRef<[u8]>`, setters `AsMut<[u8]>` too; both are `#[inline]` and panic only on a
+/// buffer that failed `check_len`. Fields with a policy (lengths, checksums computed over
+/// more than the field, addresses as `std::net` types) are written out per header.
+macro_rules! accessors {
+    ($view:ident { $( $(#[$doc:meta])* $kind:ident $get:ident / $set:ident = $field:expr; )* }) => {
+        impl<T: AsRef<[u8]>> $view<T> {
+            $(
+                $(#[$doc])*
+                #[inline]
+                pub fn $get(&self) -> accessors!(@ty $kind) {
+                    accessors!(@get $kind, self.buffer.as_ref(), $field)
+                }
+            )*
+        }
+
+        impl<T: AsRef<[u8]> + AsMut<[u8]>> $view<T> {
+            $(
+                #[doc = concat!("Sets the field [`Self::", stringify!($get), "`] reads.")]
+                #[inline]
+                pub fn $set(&mut self, v: accessors!(@ty $kind)) {
+                    accessors!(@set $kind, self.buffer.as_mut(), $field, v)
+                }
+            )*
+        }
+    };
+    (@ty u8) => { u8 };
+    (@ty u16) => { u16 };
+    (@ty u32) => { u32 };
+    (@ty mac) => { $crate::MacAddr };
+    (@get u8, $b:expr, $f:expr) => { $b[$f] };
+    (@get u16, $b:expr, $f:expr) => { $crate::get_u16($b, $f) };
+    (@get u32, $b:expr, $f:expr) => { $crate::get_u32($b, $f) };
+    (@get mac, $b:expr, $f:expr) => { $crate::get_mac($b, $f) };
+    (@set u8, $b:expr, $f:expr, $v:expr) => { $b[$f] = $v };
+    (@set u16, $b:expr, $f:expr, $v:expr) => { $crate::set_u16($b, $f, $v) };
+    (@set u32, $b:expr, $f:expr, $v:expr) => { $crate::set_u32($b, $f, $v) };
+    (@set mac, $b:expr, $f:expr, $v:expr) => { $b[$f].copy_from_slice(&$v.0) };
+}
+
 pub mod arp;
 pub mod checksum;
 pub mod ether;

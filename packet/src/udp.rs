@@ -1,6 +1,6 @@
 //! UDP headers (RFC 768).
 
-use crate::{check_len, get_u16, set_u16, Error, Result};
+use crate::{check_len, Error, Result};
 
 pub(crate) mod field {
     use crate::field::Field;
@@ -22,35 +22,24 @@ view! {
     check_len("UDP header", HEADER_LEN);
 }
 
+accessors! {
+    Packet {
+        /// The source port.
+        u16 src_port / set_src_port = field::SRC_PORT;
+        /// The destination port.
+        u16 dst_port / set_dst_port = field::DST_PORT;
+        /// The length field: header and payload, in bytes.
+        u16 len / set_len = field::LENGTH;
+        /// The checksum field (0: none).
+        u16 checksum / set_checksum = field::CHECKSUM;
+    }
+}
+
 impl<T: AsRef<[u8]>> Packet<T> {
-    /// The source port.
-    #[inline]
-    pub fn src_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::SRC_PORT)
-    }
-
-    /// The destination port.
-    #[inline]
-    pub fn dst_port(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::DST_PORT)
-    }
-
-    /// The length field: header and payload, in bytes.
-    #[inline]
-    pub fn len(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::LENGTH)
-    }
-
     /// Whether the length field says there is no payload.
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() as usize <= HEADER_LEN
-    }
-
-    /// The checksum field (0: none).
-    #[inline]
-    pub fn checksum(&self) -> u16 {
-        get_u16(self.buffer.as_ref(), field::CHECKSUM)
     }
 
     /// The bytes after the header, to the end of the buffer.
@@ -61,30 +50,6 @@ impl<T: AsRef<[u8]>> Packet<T> {
 }
 
 impl<T: AsRef<[u8]> + AsMut<[u8]>> Packet<T> {
-    /// Sets the source port.
-    #[inline]
-    pub fn set_src_port(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::SRC_PORT, v);
-    }
-
-    /// Sets the destination port.
-    #[inline]
-    pub fn set_dst_port(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::DST_PORT, v);
-    }
-
-    /// Sets the length field.
-    #[inline]
-    pub fn set_len(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::LENGTH, v);
-    }
-
-    /// Sets the checksum field.
-    #[inline]
-    pub fn set_checksum(&mut self, v: u16) {
-        set_u16(self.buffer.as_mut(), field::CHECKSUM, v);
-    }
-
     /// The bytes after the header, writable.
     #[inline]
     pub fn payload_mut(&mut self) -> &mut [u8] {
