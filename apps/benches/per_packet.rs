@@ -5,6 +5,18 @@
 //! `DPDK_BENCH_QUICK=1` (or criterion's `--quick`) shortens every measurement for CI. The LPM
 //! benchmarks use DPDK's `rte_lpm`, hence an EAL (`--no-huge`, no PCI), started
 //! once under the machine-wide DPDK lock.
+//!
+//! `PER_PACKET_BURSTS=N` counts instead of timing: the paths docs/benchmarks.md tracks run
+//! exactly N bursts each, every one in a function of its own (`counted_*`), for callgrind:
+//!
+//! ```text
+//! PER_PACKET_BURSTS=20000 valgrind --tool=callgrind --toggle-collect='per_packet::counted_*' \
+//!     target/release/deps/per_packet-<hash>
+//! callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep counted_
+//! ```
+//!
+//! Instructions per packet = Ir / (N × 32): a figure the machine's load does not move, unlike
+//! the timings.
 #![forbid(unsafe_code)]
 
 use std::hint::black_box;
@@ -119,9 +131,7 @@ fn probes(c: &mut Criterion) {
     let mut next = 0u32;
     g.bench_function("account_in_order", |b| {
         b.iter(|| {
-            for (i, f) in frames.iter_mut().enumerate() {
-                probe::stamp(&mut f[PROBE_OFF..], next + i as u32, 100);
-            }
+            stamp_burst(&mut frames, next);
             next = next.wrapping_add(BURST as u32);
             rx.observe_burst(0, frames.iter().map(|f| &f[..]), black_box(350));
         })
@@ -143,14 +153,31 @@ fn probes(c: &mut Criterion) {
 /// l3fwd's decision for a burst of the side-by-side benchmark's traffic (arriving on port 0,
 /// routed to port 1): classify in software, look up, rewrite.
 fn decide(g: &mut BenchmarkGroup<'_, WallTime>, router: &Router) {
-    // No device packet type, as from net_pcap or virtio.
-    let mut burst: Vec<OwnedFrame> = (0..BURST)
-        .map(|_| OwnedFrame(sample_apps::frame(0), 0))
-        .collect();
+    let mut burst = decide_burst();
     let mut dst = [0u16; BURST];
     g.bench_function("l3fwd_decide_burst", |b| {
         b.iter(|| router.decide(&mut burst, 0, Source::Software, &mut dst))
     });
+}
+
+/// The side-by-side benchmark's traffic, arriving on port 0 with no device packet type (as
+/// from net_pcap or virtio).
+fn decide_burst() -> Vec<OwnedFrame> {
+    (0..BURST)
+        .map(|_| OwnedFrame(sample_apps::frame(0), 0))
+        .collect()
+}
+
+/// l3fwd's default LPM routes for ports 0 and 1.
+fn lpm_tables(eal: &Eal) -> LpmTables {
+    LpmTables::new(
+        eal,
+        &default_lpm_v4(),
+        &default_lpm_v6(),
+        PortMask(0b11),
+        |_, _| {},
+    )
+    .expect("LPM tables")
 }
 
 fn router(tables: Tables) -> Router {
@@ -245,17 +272,7 @@ fn em(c: &mut Criterion) {
 fn lpm(c: &mut Criterion, eal: &Eal) {
     let mut g = c.benchmark_group("lpm");
     g.throughput(Throughput::Elements(BURST as u64));
-    let tables = || {
-        LpmTables::new(
-            eal,
-            &default_lpm_v4(),
-            &default_lpm_v6(),
-            PortMask(0b11),
-            |_, _| {},
-        )
-        .expect("LPM tables")
-    };
-    let t = tables();
+    let t = lpm_tables(eal);
     let addrs = [u32::from(Ipv4Addr::new(198, 18, 1, 0)); BURST];
     g.bench_function("lookup", |b| {
         b.iter(|| {
@@ -266,16 +283,101 @@ fn lpm(c: &mut Criterion, eal: &Eal) {
         })
     });
     drop(t);
-    decide(&mut g, &router(Tables::Lpm(tables())));
+    decide(&mut g, &router(Tables::Lpm(lpm_tables(eal))));
     g.finish();
 }
 
+/// Runs `f` `bursts` times (see the crate docs: `PER_PACKET_BURSTS`).
+#[inline(always)]
+fn repeat(bursts: u64, mut f: impl FnMut()) {
+    for _ in 0..bursts {
+        f();
+    }
+}
+
+/// l3fwd's decision for `bursts` bursts (classify in software, look up, rewrite), as benched;
+/// inlined into one `counted_*` function per table kind.
+#[inline(always)]
+fn l3fwd_decide(bursts: u64, router: &Router) {
+    let mut burst = decide_burst();
+    let mut dst = [0u16; BURST];
+    repeat(bursts, || {
+        black_box(router.decide(&mut burst, 0, Source::Software, &mut dst));
+    });
+}
+
+#[inline(never)]
+fn counted_l3fwd_lpm_decide(bursts: u64, router: &Router) {
+    l3fwd_decide(bursts, router);
+}
+
+#[inline(never)]
+fn counted_l3fwd_em_decide(bursts: u64, router: &Router) {
+    l3fwd_decide(bursts, router);
+}
+
+/// A stream of in-order probed bursts as the generator stamps them; subtracted from
+/// [`counted_sink_account`] to leave the sink's share.
+#[inline(never)]
+fn counted_stamp_only(bursts: u64) {
+    let mut frames = probed_burst(0, 100);
+    let mut next = 0u32;
+    repeat(bursts, || {
+        stamp_burst(&mut frames, next);
+        next = next.wrapping_add(BURST as u32);
+        black_box(&mut frames);
+    });
+}
+
+/// The rxonly sink's probe accounting (decode, per-stream loss/reorder/duplicates, latency)
+/// of in-order bursts, plus their stamping (see [`counted_stamp_only`]).
+#[inline(never)]
+fn counted_sink_account(bursts: u64) {
+    let mut frames = probed_burst(0, 100);
+    let mut rx = ProbeRx::new(probe::clock_id(), true, HZ);
+    let mut next = 0u32;
+    repeat(bursts, || {
+        stamp_burst(&mut frames, next);
+        next = next.wrapping_add(BURST as u32);
+        rx.observe_burst(0, frames.iter().map(|f| &f[..]), black_box(350));
+    });
+    black_box(rx);
+}
+
+fn stamp_burst(frames: &mut [Vec<u8>], first: u32) {
+    for (i, f) in frames.iter_mut().enumerate() {
+        probe::stamp(&mut f[PROBE_OFF..], first + i as u32, 100);
+    }
+}
+
+/// Runs every `counted_*` path `bursts` times (under callgrind; see the crate docs).
+fn count(bursts: u64, eal: &Eal) {
+    counted_l3fwd_lpm_decide(bursts, &router(Tables::Lpm(lpm_tables(eal))));
+    counted_l3fwd_em_decide(bursts, &router(Tables::Em(em_tables())));
+    counted_stamp_only(bursts);
+    counted_sink_account(bursts);
+}
+
 fn main() {
+    let bursts = std::env::var("PER_PACKET_BURSTS").ok().map(|v| {
+        v.parse::<u64>()
+            .unwrap_or_else(|_| panic!("PER_PACKET_BURSTS={v:?}: not a number of bursts"))
+    });
     let mut c = criterion();
+    if let Some(bursts) = bursts {
+        with_eal(|eal| count(bursts, eal));
+        return;
+    }
     frame_build(&mut c);
     probes(&mut c);
     headers(&mut c);
     em(&mut c);
+    with_eal(|eal| lpm(&mut c, eal));
+    c.final_summary();
+}
+
+/// Runs `f` with an EAL (for `rte_lpm`), under the machine-wide DPDK lock.
+fn with_eal(f: impl FnOnce(&Eal)) {
     {
         let _lock = DpdkLock::acquire();
         let prefix = unique_prefix("bench-lpm");
@@ -291,9 +393,8 @@ fn main() {
             &format!("--file-prefix={prefix}"),
         ];
         let (eal, _) = Eal::init(eal_args).expect("EAL for the LPM tables");
-        lpm(&mut c, &eal);
+        f(&eal);
         drop(eal);
         testkit::remove_eal_files(&prefix);
     }
-    c.final_summary();
 }
