@@ -296,7 +296,8 @@ fn repeat(bursts: u64, mut f: impl FnMut()) {
 }
 
 /// l3fwd's decision for `bursts` bursts (classify in software, look up, rewrite), as benched;
-/// inlined into one `counted_*` function per table kind.
+/// inlined into one `counted_*` function per table kind (which build their router, so that
+/// the linker cannot fold the two into one symbol).
 #[inline(always)]
 fn l3fwd_decide(bursts: u64, router: &Router) {
     let mut burst = decide_burst();
@@ -307,13 +308,13 @@ fn l3fwd_decide(bursts: u64, router: &Router) {
 }
 
 #[inline(never)]
-fn counted_l3fwd_lpm_decide(bursts: u64, router: &Router) {
-    l3fwd_decide(bursts, router);
+fn counted_l3fwd_lpm_decide(bursts: u64, tables: LpmTables) {
+    l3fwd_decide(bursts, &router(Tables::Lpm(tables)));
 }
 
 #[inline(never)]
-fn counted_l3fwd_em_decide(bursts: u64, router: &Router) {
-    l3fwd_decide(bursts, router);
+fn counted_l3fwd_em_decide(bursts: u64, tables: EmTables) {
+    l3fwd_decide(bursts, &router(Tables::Em(tables)));
 }
 
 /// A stream of in-order probed bursts as the generator stamps them; subtracted from
@@ -352,8 +353,8 @@ fn stamp_burst(frames: &mut [Vec<u8>], first: u32) {
 
 /// Runs every `counted_*` path `bursts` times (under callgrind; see the crate docs).
 fn count(bursts: u64, eal: &Eal) {
-    counted_l3fwd_lpm_decide(bursts, &router(Tables::Lpm(lpm_tables(eal))));
-    counted_l3fwd_em_decide(bursts, &router(Tables::Em(em_tables())));
+    counted_l3fwd_lpm_decide(bursts, lpm_tables(eal));
+    counted_l3fwd_em_decide(bursts, em_tables());
     counted_stamp_only(bursts);
     counted_sink_account(bursts);
 }
