@@ -109,7 +109,7 @@ mod tests {
         for needle in [
             "02:0d:ee:00:01:00",
             "0c:fe:c0:ff:ee:10",
-            "--eth-peer=P,auto",
+            "--eth-peer=p,auto",
             "--announce",
             "vdpa dev add",
         ] {
