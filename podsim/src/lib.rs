@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 
 use hugepages::{HugepageMode, HugepagePlan};
 use manifest::{Nad, Pod};
-use topology::Topology;
+use topology::{DeviceMacs, Topology};
 
 /// Errors of the pod simulation.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +135,8 @@ pub struct Options {
     /// A fresh directory to build the pods in (short: it holds Unix socket paths).
     pub root: PathBuf,
     pub hugepages: HugepageMode,
+    /// Which MAC each simulated vDPA device owns.
+    pub device_macs: DeviceMacs,
 }
 
 impl Options {
@@ -145,6 +147,7 @@ impl Options {
             nad_dir: repo.join("deployment"),
             root,
             hugepages: HugepageMode::Fit,
+            device_macs: DeviceMacs::NetworkStatus,
         }
     }
 }
@@ -182,6 +185,18 @@ impl Simulation {
         let sockets = sim.socket_dir();
         std::fs::create_dir_all(&sockets).map_err(io(&sockets))?;
         sim.topology = Topology::build(&pods, nads, &sockets, segment_of)?;
+        // The devices' MACs: the relay delivers unicast by them, and in `own` mode the
+        // entrypoint is told them, as virtio_user would read them back from vhost-vdpa.
+        for a in &mut sim.topology.attachments {
+            let pod = &pods[a.pod];
+            if pod.labels.get(run::ROLE_LABEL).map(String::as_str) == Some("fwd") {
+                continue;
+            }
+            a.device_mac = match opts.device_macs {
+                DeviceMacs::NetworkStatus => a.mac(),
+                DeviceMacs::Own => Some(topology::own_mac(&pod.name, &a.interface)),
+            };
+        }
         tracing::info!("{}", sim.hugepages.note);
         for (i, pod) in pods.into_iter().enumerate() {
             let dir = sim.root.join(&pod.name);
@@ -197,6 +212,22 @@ impl Simulation {
             let mut env = kubelet::env(&pod, device_plugin::env(attachments.iter().copied()));
             env.push((PODNETINFO_DIR_VAR.into(), podnetinfo.display().to_string()));
             env.push((DEVINFO_DIR_VAR.into(), devinfo.display().to_string()));
+            if opts.device_macs == DeviceMacs::Own {
+                let macs: Vec<String> = attachments
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}={}",
+                            a.interface,
+                            topology::own_mac(&pod.name, &a.interface)
+                        )
+                    })
+                    .collect();
+                env.push((
+                    netutil::config::SIMULATED_DEVICE_MACS_VAR.into(),
+                    macs.join(","),
+                ));
+            }
             if let Ok(filter) = std::env::var("RUST_LOG") {
                 env.push(("RUST_LOG".into(), filter));
             }
