@@ -255,6 +255,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn simulated_device_macs() {
+        let m = parse_device_macs("net1=02:00:00:00:00:01, net2=02:00:00:00:00:02").unwrap();
+        assert_eq!(m["net1"], "02:00:00:00:00:01");
+        assert_eq!(m.len(), 2);
+        for (bad, needle) in [
+            ("net1", "INTERFACE=MAC"),
+            ("net1=zz", "not an Ethernet MAC"),
+        ] {
+            let e = parse_device_macs(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(needle) && e.contains(SIMULATED_DEVICE_MACS_VAR),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults() {
         let cfg = Config::from_vars(Vec::<(String, String)>::new()).unwrap();
         assert_eq!(cfg, Config::default());

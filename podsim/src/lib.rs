@@ -315,7 +315,19 @@ mod tests {
         let mut cfg = netutil::Config::from_vars(appended.clone()).unwrap();
         assert_eq!(
             cfg.env["TESTPMD_EXTRA_ARGS"],
-            "--forward-mode=rxonly --stats-file '/a b'"
+            "--forward-mode=rxonly --announce --stats-file '/a b'"
+        );
+        // network-status mode: the devices own the annotation's MACs, and the relay knows them.
+        let (_, relay) = sim.topology.relay_args();
+        assert!(
+            relay
+                .windows(2)
+                .any(|w| w == ["--port-mac", "2=0c:fe:c0:ff:ee:10"]),
+            "{relay:?}"
+        );
+        assert_eq!(
+            sink.env_var(netutil::config::SIMULATED_DEVICE_MACS_VAR),
+            None
         );
         cfg.cpus = Some(vec![1]);
         let found = netutil::discover(&cfg).unwrap();

@@ -220,18 +220,20 @@ pub fn watch(table: &PortTable, ports: &[Watched], silence: Option<Duration>, st
     loop {
         for (i, w) in ports.iter().enumerate() {
             if w.auto_peer {
-                let now = table.peer(w.port);
-                if now.is_some() && now != peers[i] {
-                    let was = peers[i].map_or(String::new(), |m| format!(" (was {m})"));
-                    println!(
-                        "Port {}: peer MAC {} learned from its MAC announcement{was}; sending to it",
-                        w.port,
-                        now.expect("some")
-                    );
-                    peers[i] = now;
-                } else if now.is_none() && waiting_told[i].elapsed() >= RELAXED {
-                    waiting_told[i] = Instant::now();
-                    eprintln!(
+                match table.peer(w.port) {
+                    Some(peer) if Some(peer) != peers[i] => {
+                        let was = peers[i].map_or(String::new(), |m| format!(" (was {m})"));
+                        println!(
+                            "Port {}: peer MAC {peer} learned from its MAC announcement{was}; \
+                             sending to it",
+                            w.port
+                        );
+                        peers[i] = Some(peer);
+                    }
+                    Some(_) => {}
+                    None if waiting_told[i].elapsed() >= RELAXED => {
+                        waiting_told[i] = Instant::now();
+                        eprintln!(
                         "WARNING: Port {} (--eth-peer={},auto): no MAC announcement heard for {} s, \
                          so nothing is sent on it. Start the receiver with --announce; check that \
                          both pods' networks are on the same VLAN and that the link is up.",
@@ -239,6 +241,8 @@ pub fn watch(table: &PortTable, ports: &[Watched], silence: Option<Duration>, st
                         w.port,
                         start.elapsed().as_secs()
                     );
+                    }
+                    None => {}
                 }
             }
             if let (true, Some(silence)) = (w.receives, silence) {
