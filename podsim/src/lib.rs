@@ -137,6 +137,9 @@ pub struct Options {
     pub hugepages: HugepageMode,
     /// Which MAC each simulated vDPA device owns.
     pub device_macs: DeviceMacs,
+    /// A kustomize overlay whose NAD patches apply to `nad_dir`'s NADs (the switchdev
+    /// variant: [`manifest::SWITCHDEV_OVERLAY`]); `None`: the legacy base as it is.
+    pub overlay: Option<PathBuf>,
 }
 
 impl Options {
@@ -148,6 +151,7 @@ impl Options {
             root,
             hugepages: HugepageMode::Fit,
             device_macs: DeviceMacs::NetworkStatus,
+            overlay: None,
         }
     }
 }
@@ -156,7 +160,7 @@ impl Simulation {
     /// Reads the manifest and NADs and writes every pod's files (see the module docs).
     pub fn materialise(opts: &Options) -> Result<Simulation, PodsimError> {
         let pods = manifest::read_pods(&opts.manifest)?;
-        let nads = manifest::read_nads(&opts.nad_dir)?;
+        let nads = manifest::cluster_nads(&opts.nad_dir, opts.overlay.as_deref())?;
         Self::materialise_pods(opts, pods, &nads, |_, _, nad| nad.segment())
     }
 

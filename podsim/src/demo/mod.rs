@@ -98,6 +98,25 @@ pub struct Options {
     /// of `vdpa dev add`); the relay delivers unicast only to the owner, like the NIC's switch.
     #[arg(long, value_name = "MODE", default_value = "network-status")]
     pub device_macs: DeviceMacs,
+    /// legacy (deployment/: sriov-cni NADs) or switchdev (overlays/switchdev beside the
+    /// manifest's directory: ovs-cni NADs); the simulated pods see the variant's NADs.
+    #[arg(long, value_name = "VARIANT", default_value = "legacy", value_parser = parse_cluster)]
+    pub cluster: Cluster,
+}
+
+/// Which cluster path the NADs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cluster {
+    Legacy,
+    Switchdev,
+}
+
+fn parse_cluster(v: &str) -> Result<Cluster, String> {
+    match v {
+        "legacy" => Ok(Cluster::Legacy),
+        "switchdev" => Ok(Cluster::Switchdev),
+        _ => Err("expected legacy or switchdev".into()),
+    }
 }
 
 fn parse_duration(v: &str) -> Result<Duration, String> {
@@ -331,13 +350,17 @@ fn run_phase(
         .then(|| pods.last().map(|sink| sink_mac(sink, opts.device_macs)))
         .flatten();
     let nad_dir = opts.manifest.parent().unwrap_or(Path::new("."));
-    let nads = manifest::read_nads(nad_dir)?;
+    // The overlay sits beside deployment/ (kustomize refuses it inside its base).
+    let overlay = (opts.cluster == Cluster::Switchdev)
+        .then(|| nad_dir.join("..").join(manifest::SWITCHDEV_OVERLAY));
+    let nads = manifest::cluster_nads(nad_dir, overlay.as_deref())?;
     let sim_opts = sim::Options {
         manifest: opts.manifest.clone(),
         nad_dir: nad_dir.to_path_buf(),
         root: root.to_path_buf(),
         hugepages: opts.hugepages,
         device_macs: opts.device_macs,
+        overlay,
     };
     let fwd_nad = pods
         .iter()
@@ -445,6 +468,9 @@ mod tests {
             parse(&["--device-macs", "own"]).unwrap().device_macs,
             DeviceMacs::Own
         );
+        assert_eq!(o.cluster, Cluster::Legacy);
+        let sw = parse(&["--cluster", "switchdev"]).unwrap();
+        assert_eq!(sw.cluster, Cluster::Switchdev);
         let o = parse(&[
             "--app=l2fwd",
             "--rate",
@@ -467,6 +493,7 @@ mod tests {
             (&["--duration", "nan"], "--duration"),
             (&["--hugepages", "yes"], "auto or off"),
             (&["--device-macs", "mine"], "own or network-status"),
+            (&["--cluster", "ovn"], "legacy or switchdev"),
             (&["--bogus"], "bogus"),
         ] {
             let err = parse(bad).unwrap_err();
