@@ -89,12 +89,12 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
             (
                 "vdpa-pod-gen",
                 ["0c:fe:c0:ff:ee:00", "0c:fe:c0:ff:ee:01"],
-                "--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:10 --eth-peer=1,0C:FE:C0:FF:EE:11",
+                "--forward-mode=txonly --eth-peer=0,auto --eth-peer=1,auto",
             ),
             (
                 "vdpa-pod-sink",
                 ["0c:fe:c0:ff:ee:10", "0c:fe:c0:ff:ee:11"],
-                "--forward-mode=rxonly",
+                "--forward-mode=rxonly --announce",
             ),
         ] {
             let p = sim.pod(pod).unwrap();
@@ -118,28 +118,54 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
             assert_eq!(
                 devargs,
                 [
-                    format!("virtio_user0,path={},queues=1,mac={}", sock("net1").display(), macs[0]),
-                    format!("virtio_user1,path={},queues=1,mac={}", sock("net2").display(), macs[1]),
+                    format!(
+                        "virtio_user0,path={},queues=1,mac={}",
+                        sock("net1").display(),
+                        macs[0]
+                    ),
+                    format!(
+                        "virtio_user1,path={},queues=1,mac={}",
+                        sock("net2").display(),
+                        macs[1]
+                    ),
                 ],
                 "{pod}"
             );
             let eal = strings(&plan["eal_args"]);
             let has = |w: &[&str]| eal.windows(w.len()).any(|x| x == w);
-            assert!(has(&["-l", "1", "--main-lcore", "1"]), "{pod} CPUs from taskset: {eal:?}");
+            assert!(
+                has(&["-l", "1", "--main-lcore", "1"]),
+                "{pod} CPUs from taskset: {eal:?}"
+            );
             assert!(has(&["--no-pci"]) && has(&["--iova-mode=va"]), "{eal:?}");
             assert!(
-                eal.iter().any(|a| a.starts_with(&format!("--file-prefix=testpmd-{pod}-"))),
+                eal.iter()
+                    .any(|a| a.starts_with(&format!("--file-prefix=testpmd-{pod}-"))),
                 "HOSTNAME is the pod name: {eal:?}"
             );
             let memory = &plan["plan"]["memory"];
             if sim.hugepages.uses_hugepages() {
-                assert_eq!(memory["mode"], "hugepages", "{}: {memory}", sim.hugepages.note);
-                assert!(has(&["--single-file-segments"]), "vhost-user sockets: {eal:?}");
+                assert_eq!(
+                    memory["mode"], "hugepages",
+                    "{}: {memory}",
+                    sim.hugepages.note
+                );
+                assert!(
+                    has(&["--single-file-segments"]),
+                    "vhost-user sockets: {eal:?}"
+                );
             } else {
-                assert_eq!(memory["mode"], "no-huge", "{}: {memory}", sim.hugepages.note);
+                assert_eq!(
+                    memory["mode"], "no-huge",
+                    "{}: {memory}",
+                    sim.hugepages.note
+                );
                 assert!(has(&["--no-huge", "-m", "1024"]), "{eal:?}");
             }
-            let container = pod.strip_prefix("vdpa-pod-").map(|s| format!("vdpa-{s}")).unwrap();
+            let container = pod
+                .strip_prefix("vdpa-pod-")
+                .map(|s| format!("vdpa-{s}"))
+                .unwrap();
             let budget = &plan["resources"]["hugepages"]["budget"];
             assert_eq!(budget["container"], container.as_str(), "{budget}");
             let mut expected: Vec<String> = ["--auto-start", "--tx-first", "--stats-period", "2"]
@@ -147,8 +173,15 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
                 .map(|s| s.to_string())
                 .collect();
             expected.extend(extra.split(' ').map(str::to_owned));
-            assert_eq!(strings(&plan["app_args"]), expected, "{pod}: defaults + manifest");
-            assert!(plan["command"].as_str().unwrap().starts_with("dpdk-app testpmd "));
+            assert_eq!(
+                strings(&plan["app_args"]),
+                expected,
+                "{pod}: defaults + manifest"
+            );
+            assert!(plan["command"]
+                .as_str()
+                .unwrap()
+                .starts_with("dpdk-app testpmd "));
         }
         drop(sim);
     }
@@ -198,7 +231,7 @@ fn every_frame_the_generator_sent_is_delivered_or_counted_on_each_vlan() {
         let ctx = format!("{} ({})", memory.name(), sim.hugepages.note);
         let cmd = gen.command.as_deref().unwrap();
         assert!(
-            cmd.contains("--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:10")
+            cmd.contains("--forward-mode=txonly --eth-peer=0,auto --eth-peer=1,auto")
                 && cmd.contains("vdpa-pod-gen-net1.sock"),
             "the generator ran the manifest's testpmd on the relay: {cmd}"
         );
