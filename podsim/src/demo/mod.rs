@@ -240,7 +240,18 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
     let report = Report {
         phases,
         app: opts.app.name().to_owned(),
-        topology: describe_topology(opts.app),
+        topology: format!(
+            "{}; devices own {} MACs; {} cluster NADs",
+            describe_topology(opts.app),
+            match opts.device_macs {
+                DeviceMacs::NetworkStatus => "the network-status",
+                DeviceMacs::Own => "their own (not network-status)",
+            },
+            match opts.cluster {
+                Cluster::Legacy => "legacy (sriov-cni)",
+                Cluster::Switchdev => "switchdev (ovs-cni)",
+            }
+        ),
         frame_size: opts.frame_size,
     };
     let json_path = report_dir.join("report.json");
