@@ -393,7 +393,7 @@ testpmd options:
   --txpkts L[,L...]      segment lengths of txonly/flowgen packets (default 64; total >= 42,
                          each <= mbuf data size, at most 255 segments)
   --eth-peer P,MAC       peer MAC of port P (default 02:00:00:00:00:<P>), used by mac/txonly
-  --eth-peer P,auto      [ours] learn port P's peer from the MAC announcements a receiver
+  --eth-peer P,auto      [ours] txonly: learn port P's peer from the MAC announcements a receiver
                          started with --announce sends on the same network; port P sends
                          nothing until one arrives (the MAC a vDPA device really owns may
                          differ from the pod's network-status, see docs/kubernetes.md)
