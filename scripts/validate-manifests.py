@@ -27,7 +27,12 @@ PyPI on the first run).
    - every privilege (privileged, hostNetwork/hostPID, hostPath, added capabilities, runAsUser 0,
      Bidirectional propagation) carries a justifying comment in the YAML;
    - kustomization.yaml lists every non-workload manifest and nothing else; `make -n deploy`,
-     `undeploy` and `traffic-test` touch the files in dependency order.
+     `undeploy` and `traffic-test` touch the files in dependency order;
+   - the traffic-test generator learns its peers (--eth-peer=P,auto) and the sink announces;
+   - the switchdev overlay (overlays/switchdev) is rendered (render_overlay: resources and
+     strategic-merge `path:` patches, no kustomize needed; compared with `kubectl kustomize` when
+     kubectl exists) and checked like the base with the workload pods: ovs-cni NADs on a bridge
+     with the CNIDeviceInfoFile capability, the vhost-only device plugin pool, no sriov-cni.
 3. Self-tests: each check runs again on in-memory mutations of the manifests and must report the
    expected file and field; the unmodified manifests must report nothing.
 
@@ -110,8 +115,20 @@ def ensure_venv() -> None:
 
 # The device plugin's default --resource-prefix.
 DEFAULT_RESOURCE_PREFIX = "intel.com"
-EXPECTED_RESOURCES = {"intel.com/vdpa_mlx_vhost", "intel.com/vdpa_mlx_virtio", "intel.com/vdpa_ifcvf_vhost"}
+EXPECTED_RESOURCES = {"intel.com/vdpa_mlx_vhost", "intel.com/vdpa_mlx_virtio"}
 EXPECTED_NADS = {"vdpa-mlx-vhost-net", "vdpa-mlx-vhost-net-1000", "vdpa-mlx-vhost-net-2000", "vdpa-mlx-virtio-net"}
+# The cluster variants: the legacy base (deployment/, sriov-cni) and the switchdev overlay
+# (overlays/switchdev, ovs-cni), rendered and checked like the base with these expectations.
+OVERLAY = ROOT / "overlays" / "switchdev"
+VARIANTS = {
+    "legacy": {"cni": "sriov", "resources": EXPECTED_RESOURCES, "nads": EXPECTED_NADS},
+    "switchdev": {"cni": "ovs", "resources": {"intel.com/vdpa_mlx_vhost"},
+                  "nads": EXPECTED_NADS - {"vdpa-mlx-virtio-net"}},
+}
+# ovs-cni configuration keys (docs/cni-plugin.md) plus the generic CNI ones.
+OVS_CNI_KEYS = {"cniVersion", "name", "type", "bridge", "vlan", "trunk", "mtu", "ovnPort", "socket_file",
+                "configuration_path", "interface_type", "deviceID", "ipam", "dns", "capabilities",
+                "runtimeConfig", "args"}
 # sriov-network-device-plugin netDevice selector keys (README / pkg/types/types.go).
 SELECTOR_KEYS = {"vendors", "devices", "drivers", "pciAddresses", "pfNames", "rootDevices", "linkTypes",
                  "ddpProfiles", "isRdma", "needVhostNet", "vdpaType", "pKeys", "acpiIndexes"}
@@ -188,6 +205,8 @@ class Context:
     make_image: str
     make_runs: dict[str, list[str]]       # target -> commands of `make -n target`
     kubectl: str | None = None
+    overlay: list[Doc] = field(default_factory=list)  # overlays/switchdev, rendered
+    variant: str = "legacy"
 
 
 @dataclass
@@ -221,8 +240,78 @@ def load_context() -> Context:
     runs = {t: [line for line in run_make("-n", t, "KUBECTL=kubectl", "DEPLOY_MULTUS=1").splitlines()
                 if line.strip()]
             for t in ("deploy", "undeploy", "traffic-test", "traffic-test-clean")}
+    overlay_problems = Problems()
+    overlay = render_overlay(OVERLAY, overlay_problems)
+    for e in overlay_problems.items:
+        sys.exit(f"validate-manifests: {e}")
     return Context(texts=texts, docs=parse_docs(texts), make_image=make_image, make_runs=runs,
-                   kubectl=shutil.which("kubectl"))
+                   kubectl=shutil.which("kubectl"), overlay=overlay)
+
+
+def render_overlay(kdir: Path, p: Problems, seen: tuple[Path, ...] = ()) -> list[Doc]:
+    """What `kubectl kustomize kdir` builds, for the subset of kustomize the overlays use:
+    `resources` (files, or directories with a kustomization.yaml, recursively) and `patches`
+    given by `path`, each a strategic-merge patch matched by kind, name and namespace (`$patch:
+    delete` removes the object; otherwise mappings merge and everything else is replaced). Works
+    without kubectl or kustomize; when kubectl exists, check_kubectl_kustomize compares."""
+    import yaml
+    kdir = kdir.resolve()
+    where = str(kdir.relative_to(ROOT)) if kdir.is_relative_to(ROOT) else str(kdir)
+    kfile = kdir / "kustomization.yaml"
+    if kdir in seen:
+        p.add(where, "", "resources", "cycle: this kustomization includes itself")
+        return []
+    try:
+        k = yaml.safe_load(kfile.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        p.add(f"{where}/kustomization.yaml", "", "", f"cannot read: {e}")
+        return []
+    for key in sorted(set(k) - {"apiVersion", "kind", "resources", "patches"}):
+        p.add(f"{where}/kustomization.yaml", "Kustomization", key, "not understood by this validator's renderer")
+    docs: list[Doc] = []
+    for r in k.get("resources") or []:
+        target = (kdir / str(r)).resolve()
+        if target.is_dir():
+            docs += render_overlay(target, p, seen + (kdir,))
+        elif target.is_file():
+            docs += [d for d in parse_docs({str(target.relative_to(ROOT)): target.read_text()})
+                     if d.kind != "Kustomization"]
+        else:
+            p.add(f"{where}/kustomization.yaml", "Kustomization", f"resources[{r}]", "no such file or directory")
+    for i, patch in enumerate(k.get("patches") or []):
+        path_ = (patch or {}).get("path") if isinstance(patch, dict) else None
+        if not path_ or set(patch) - {"path"}:
+            p.add(f"{where}/kustomization.yaml", "Kustomization", f"patches[{i}]",
+                  "only `path:` patches are understood by this validator's renderer")
+            continue
+        pfile = kdir / str(path_)
+        try:
+            patches = [x for x in yaml.safe_load_all(pfile.read_text()) if x is not None]
+        except (OSError, yaml.YAMLError) as e:
+            p.add(f"{where}/kustomization.yaml", "Kustomization", f"patches[{i}]", f"cannot read {path_}: {e}")
+            continue
+        for pt in patches:
+            meta = pt.get("metadata") or {}
+            key = (pt.get("kind"), meta.get("name"), meta.get("namespace"))
+            hits = [d for d in docs if (d.kind, d.name, d.namespace) == key]
+            if not hits:
+                p.add(f"{where}/{path_}", f"{key[0]}/{key[1]}", "", "patches no object of the base")
+                continue
+            if pt.get("$patch") == "delete":
+                docs = [d for d in docs if d not in hits]
+                continue
+            for d in hits:
+                _merge(d.obj, pt)
+                d.file = f"{where}/{path_}"
+    return docs
+
+
+def _merge(base: dict, patch: dict) -> None:
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            _merge(base[k], v)
+        else:
+            base[k] = copy.deepcopy(v)
 
 
 def parse_docs(texts: dict[str, str]) -> list[Doc]:
@@ -479,7 +568,7 @@ def check_configmap(ctx: Context, p: Problems) -> dict[str, Resource]:
         if full in resources:
             p.add(d.file, d.ref, f"{f}.resourceName", f"{full} defined twice")
         resources[full] = Resource(full, types, d.file)
-    for missing in sorted(EXPECTED_RESOURCES - set(resources)):
+    for missing in sorted(VARIANTS[ctx.variant]["resources"] - set(resources)):
         p.add(d.file, d.ref, "data[config.json].resourceList", f"no resource {missing}")
     return resources
 
@@ -528,16 +617,25 @@ def check_nads(ctx: Context, p: Problems, resources: dict[str, Resource]) -> dic
             if not isinstance(conf, dict):
                 p.add(d.file, d.ref, "spec.config", "must be a JSON object")
                 conf = {}
+        cni = VARIANTS[ctx.variant]["cni"]
         if conf:
             f = "spec.config"
-            if conf.get("type") != "sriov":
-                p.add(d.file, d.ref, f"{f}.type", f"must be \"sriov\" (got {conf.get('type')!r})")
+            if conf.get("type") != cni:
+                p.add(d.file, d.ref, f"{f}.type", f"must be \"{cni}\" in the {ctx.variant} variant "
+                      f"(got {conf.get('type')!r})")
             if conf.get("cniVersion") not in CNI_VERSIONS:
                 p.add(d.file, d.ref, f"{f}.cniVersion", f"must be one of {sorted(CNI_VERSIONS)}")
             if not isinstance(conf.get("name"), str) or not conf.get("name"):
                 p.add(d.file, d.ref, f"{f}.name", "missing")
-            for k in sorted(set(conf) - SRIOV_CNI_KEYS):
-                p.add(d.file, d.ref, f"{f}.{k}", "not a sriov-cni configuration key (typo?)")
+            for k in sorted(set(conf) - (SRIOV_CNI_KEYS if cni == "sriov" else OVS_CNI_KEYS)):
+                p.add(d.file, d.ref, f"{f}.{k}", f"not a {cni}-cni configuration key (typo?)")
+            if cni == "ovs":
+                if not isinstance(conf.get("bridge"), str) or not conf.get("bridge"):
+                    p.add(d.file, d.ref, f"{f}.bridge", "missing: the OVS bridge with the uplink and representors")
+                if (conf.get("capabilities") or {}).get("CNIDeviceInfoFile") is not True:
+                    p.add(d.file, d.ref, f"{f}.capabilities.CNIDeviceInfoFile",
+                          "must be true: without it Multus gives ovs-cni no device-info file, so it cannot "
+                          "find the vDPA device the device plugin allocated")
             m = re.search(r"-(\d+)$", d.name)
             vlan = conf.get("vlan")
             if m:
@@ -550,7 +648,7 @@ def check_nads(ctx: Context, p: Problems, resources: dict[str, Resource]) -> dic
             for k in ("trust", "spoofchk"):
                 if k in conf and conf[k] not in ("on", "off"):
                     p.add(d.file, d.ref, f"{f}.{k}", f"must be \"on\" or \"off\" (got {conf[k]!r})")
-            if vlan:
+            if vlan and cni == "sriov":
                 if conf.get("trust") != "on":
                     p.add(d.file, d.ref, f"{f}.trust", "must be \"on\" on the VLAN traffic-test networks")
                 if conf.get("spoofchk") != "off":
@@ -561,7 +659,7 @@ def check_nads(ctx: Context, p: Problems, resources: dict[str, Resource]) -> dic
                     p.add(d.file, d.ref, f"metadata.annotations[{RESOURCE_ANNOTATION}]",
                           f"the name says {vt} but {res} selects vdpaType {sorted(resources[res].vdpa_types)}")
         nads[key] = Nad(d, res, conf)
-    for missing in sorted(EXPECTED_NADS - {n for (_, n) in nads}):
+    for missing in sorted(VARIANTS[ctx.variant]["nads"] - {n for (_, n) in nads}):
         p.add("deployment/", f"NetworkAttachmentDefinition/{missing}", "", "missing")
     return nads
 
@@ -717,8 +815,13 @@ def check_container_env(d: Doc, p: Problems, base: str, c: dict, nets: list[dict
             p.add(d.file, d.ref, f, f"--forward-mode={val}: not a testpmd 22.11 engine")
         if opt == "--eth-peer":
             port, _, mac = val.partition(",")
-            if not port.isdigit() or not MAC_RE.match(mac):
-                p.add(d.file, d.ref, f, f"--eth-peer={val}: expected PORT,XX:XX:XX:XX:XX:XX")
+            if not port.isdigit() or not (MAC_RE.match(mac) or mac == "auto"):
+                p.add(d.file, d.ref, f, f"--eth-peer={val}: expected PORT,XX:XX:XX:XX:XX:XX or PORT,auto")
+                continue
+            if mac == "auto":
+                if int(port) >= len(nets):
+                    p.add(d.file, d.ref, f, f"--eth-peer={val}: port {port} does not exist (the pod has "
+                          f"{len(nets)} vDPA networks)")
                 continue
             if int(port) >= len(nets):
                 p.add(d.file, d.ref, f, f"--eth-peer={val}: port {port} does not exist (the pod has {len(nets)} "
@@ -827,10 +930,16 @@ def check_traffic_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
         if f"--forward-mode={want['mode']}" not in args.split():
             p.add(d.file, d.ref, f"spec.{cf}.env[TESTPMD_EXTRA_ARGS]", f"must contain --forward-mode={want['mode']}")
         if want["mode"] == "txonly":
-            peers = {a for a in args.split() if a.startswith("--eth-peer")}
-            if len(peers) != len(nets):
+            peers = [a for a in args.split() if a.startswith("--eth-peer")]
+            want_peers = [f"--eth-peer={i},auto" for i in range(len(nets))]
+            if peers != want_peers:
                 p.add(d.file, d.ref, f"spec.{cf}.env[TESTPMD_EXTRA_ARGS]",
-                      f"the generator needs one --eth-peer per port ({len(nets)}), pointing at the sink's MACs")
+                      f"the generator needs {' '.join(want_peers)}: a vDPA device may own another MAC than the "
+                      "annotation's, so it must learn the sink's from its announcements (got "
+                      f"{' '.join(peers) or 'none'})")
+        if want["mode"] == "rxonly" and "--announce" not in args.split():
+            p.add(d.file, d.ref, f"spec.{cf}.env[TESTPMD_EXTRA_ARGS]",
+                  "must contain --announce: the generator's --eth-peer=P,auto waits for the sink's MAC announcements")
 
 
 def check_images(ctx: Context, p: Problems) -> None:
@@ -989,6 +1098,21 @@ def check_kubectl_kustomize(ctx: Context, p: Problems) -> None:
                        env=dict(os.environ, KUBECONFIG=os.devnull))
     if r.returncode != 0:
         p.add("deployment/kustomization.yaml", "", "", f"kubectl kustomize failed: {r.stderr.strip()}")
+    r = subprocess.run([ctx.kubectl, "kustomize", str(OVERLAY)], capture_output=True, text=True,
+                       env=dict(os.environ, KUBECONFIG=os.devnull))
+    if r.returncode != 0:
+        p.add("overlays/switchdev/kustomization.yaml", "", "", f"kubectl kustomize failed: {r.stderr.strip()}")
+        return
+    import yaml
+    key = lambda o: (o.get("kind"), (o.get("metadata") or {}).get("name"), (o.get("metadata") or {}).get("namespace"))
+    theirs = {key(o): o for o in yaml.safe_load_all(r.stdout) if o}
+    ours = {key(d.obj): d.obj for d in ctx.overlay}
+    for k in sorted(set(theirs) ^ set(ours), key=str):
+        p.add("overlays/switchdev", f"{k[0]}/{k[1]}", "",
+              f"only {'kubectl kustomize' if k in theirs else 'this validator'} renders it")
+    for k in sorted(set(theirs) & set(ours), key=str):
+        if theirs[k] != ours[k]:
+            p.add("overlays/switchdev", f"{k[0]}/{k[1]}", "", "kubectl kustomize renders it differently")
 
 
 def run_checks(ctx: Context, schemas: Schemas) -> list[str]:
@@ -1001,6 +1125,17 @@ def run_checks(ctx: Context, schemas: Schemas) -> list[str]:
     check_privilege_comments(ctx, p)
     check_kustomization(ctx, p)
     check_make_order(ctx, p)
+    # The switchdev overlay, rendered, with the workload pods of the base.
+    workloads = [d for d in ctx.docs if Path(d.file).name in WORKLOAD_FILES]
+    sw = Context(texts=ctx.texts, docs=ctx.overlay + workloads, make_image=ctx.make_image,
+                 make_runs=ctx.make_runs, variant="switchdev")
+    check_schemas(sw, p, schemas)
+    resources = check_configmap(sw, p)
+    nads = check_nads(sw, p, resources)
+    check_pods(sw, p, resources, nads)
+    check_images(sw, p)
+    if any(d.kind == "DaemonSet" and d.name == "kube-sriov-cni-ds" for d in ctx.overlay):
+        p.add("overlays/switchdev", "DaemonSet/kube-sriov-cni-ds", "", "sriov-cni is not on the switchdev path")
     return p.items
 
 
@@ -1030,6 +1165,16 @@ def _nad_config(ctx: Context, nad: str, **changes: Any) -> None:
         else:
             conf[k] = v
     o["spec"]["config"] = json.dumps(conf)
+
+
+def _overlay_nad(ctx: Context, nad: str, **changes: Any) -> None:
+    for d in ctx.overlay:
+        if d.kind == "NetworkAttachmentDefinition" and d.name == nad:
+            conf = json.loads(d.obj["spec"]["config"])
+            conf.update(changes)
+            d.obj["spec"]["config"] = json.dumps(conf)
+            return
+    raise KeyError(nad)
 
 
 def _cm(ctx: Context, fn: Callable[[dict], None]) -> None:
@@ -1159,6 +1304,20 @@ SELF_TESTS: list[tuple[str, Callable[[Context], None], str]] = [
          "value", "--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:11 --eth-peer=1,0C:FE:C0:FF:EE:10"),
      r"Pod/vdpa-pod-gen: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: --eth-peer=0,0C:FE:C0:FF:EE:11: port 0 is "
      r"on vdpa-mlx-vhost-net-1000 but 0C:FE:C0:FF:EE:11 \(Pod/vdpa-pod-sink\) is on vdpa-mlx-vhost-net-2000"),
+    ("generator with a fixed peer instead of a learned one",
+     lambda c: _env(c, "vdpa-pod-gen", "TESTPMD_EXTRA_ARGS").__setitem__(
+         "value", "--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:10 --eth-peer=1,auto"),
+     r"Pod/vdpa-pod-gen: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: the generator needs --eth-peer=0,auto"),
+    ("sink that does not announce its MACs",
+     lambda c: _env(c, "vdpa-pod-sink", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=rxonly"),
+     r"Pod/vdpa-pod-sink: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --announce"),
+    ("switchdev NAD without the CNIDeviceInfoFile capability",
+     lambda c: _overlay_nad(c, "vdpa-mlx-vhost-net-1000", capabilities={}),
+     r"overlays/switchdev/nads-ovs.yaml: NetworkAttachmentDefinition/vdpa-mlx-vhost-net-1000: "
+     r"spec.config.capabilities.CNIDeviceInfoFile: must be true"),
+    ("switchdev NAD still on sriov-cni",
+     lambda c: _overlay_nad(c, "vdpa-mlx-vhost-net-2000", type="sriov"),
+     r"NetworkAttachmentDefinition/vdpa-mlx-vhost-net-2000: spec.config.type: must be \"ovs\" in the switchdev"),
     ("sink in the wrong forward mode",
      lambda c: _env(c, "vdpa-pod-sink", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=io"),
      r"Pod/vdpa-pod-sink: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --forward-mode=rxonly"),
@@ -1221,7 +1380,8 @@ SELF_TESTS: list[tuple[str, Callable[[Context], None], str]] = [
 
 def mutated(ctx: Context, fn: Callable[[Context], None]) -> Context:
     c = Context(texts=dict(ctx.texts), docs=[Doc(d.file, d.index, copy.deepcopy(d.obj)) for d in ctx.docs],
-                make_image=ctx.make_image, make_runs={k: list(v) for k, v in ctx.make_runs.items()})
+                make_image=ctx.make_image, make_runs={k: list(v) for k, v in ctx.make_runs.items()},
+                overlay=[Doc(d.file, d.index, copy.deepcopy(d.obj)) for d in ctx.overlay])
     fn(c)
     return c
 
@@ -1265,7 +1425,9 @@ def main() -> int:
         else:
             print(f"validate-manifests: {len(ctx.docs)} objects in {n_files} files valid (strict) against Kubernetes "
                   f"{' and '.join(schemas.versions)}, NADs against the CRD schema in deployment/multus-daemonset.yaml; "
-                  f"ConfigMap/NAD/pod/image/Makefile consistency ok (image {ctx.make_image})")
+                  f"ConfigMap/NAD/pod/image/Makefile consistency ok (image {ctx.make_image}); overlays/switchdev "
+                  f"rendered ({len(ctx.overlay)} objects{', same as kubectl kustomize' if ctx.kubectl else ''}) "
+                  "and checked with the workload pods")
         if ctx.kubectl:
             p = Problems()
             check_kubectl_kustomize(ctx, p)

@@ -4,7 +4,8 @@
 //! single-writer counters and the reports built from them ([`stats`], [`monitor`]), draining
 //! and lingering when stopping ([`quiesce`]), the C apps' option scanning ([`getopt`]) and
 //! argument splitting ([`cmdline`]), and the EAL-to-exit frame of the sample apps
-//! ([`sample_app`]), and the TSC token bucket that paces generators ([`pacing`]).
+//! ([`sample_app`]), the TSC token bucket that paces generators ([`pacing`]), and the check of
+//! each port's device MAC against the pod's network-status ([`portmacs`]).
 #![forbid(unsafe_code)]
 
 pub mod cmdline;
@@ -12,6 +13,7 @@ pub mod getopt;
 pub mod lcores;
 pub mod monitor;
 pub mod pacing;
+pub mod portmacs;
 pub mod quiesce;
 pub mod runopts;
 pub mod sample_app;

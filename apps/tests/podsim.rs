@@ -89,12 +89,12 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
             (
                 "vdpa-pod-gen",
                 ["0c:fe:c0:ff:ee:00", "0c:fe:c0:ff:ee:01"],
-                "--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:10 --eth-peer=1,0C:FE:C0:FF:EE:11",
+                "--forward-mode=txonly --eth-peer=0,auto --eth-peer=1,auto",
             ),
             (
                 "vdpa-pod-sink",
                 ["0c:fe:c0:ff:ee:10", "0c:fe:c0:ff:ee:11"],
-                "--forward-mode=rxonly",
+                "--forward-mode=rxonly --announce",
             ),
         ] {
             let p = sim.pod(pod).unwrap();
@@ -118,28 +118,54 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
             assert_eq!(
                 devargs,
                 [
-                    format!("virtio_user0,path={},queues=1,mac={}", sock("net1").display(), macs[0]),
-                    format!("virtio_user1,path={},queues=1,mac={}", sock("net2").display(), macs[1]),
+                    format!(
+                        "virtio_user0,path={},queues=1,mac={}",
+                        sock("net1").display(),
+                        macs[0]
+                    ),
+                    format!(
+                        "virtio_user1,path={},queues=1,mac={}",
+                        sock("net2").display(),
+                        macs[1]
+                    ),
                 ],
                 "{pod}"
             );
             let eal = strings(&plan["eal_args"]);
             let has = |w: &[&str]| eal.windows(w.len()).any(|x| x == w);
-            assert!(has(&["-l", "1", "--main-lcore", "1"]), "{pod} CPUs from taskset: {eal:?}");
+            assert!(
+                has(&["-l", "1", "--main-lcore", "1"]),
+                "{pod} CPUs from taskset: {eal:?}"
+            );
             assert!(has(&["--no-pci"]) && has(&["--iova-mode=va"]), "{eal:?}");
             assert!(
-                eal.iter().any(|a| a.starts_with(&format!("--file-prefix=testpmd-{pod}-"))),
+                eal.iter()
+                    .any(|a| a.starts_with(&format!("--file-prefix=testpmd-{pod}-"))),
                 "HOSTNAME is the pod name: {eal:?}"
             );
             let memory = &plan["plan"]["memory"];
             if sim.hugepages.uses_hugepages() {
-                assert_eq!(memory["mode"], "hugepages", "{}: {memory}", sim.hugepages.note);
-                assert!(has(&["--single-file-segments"]), "vhost-user sockets: {eal:?}");
+                assert_eq!(
+                    memory["mode"], "hugepages",
+                    "{}: {memory}",
+                    sim.hugepages.note
+                );
+                assert!(
+                    has(&["--single-file-segments"]),
+                    "vhost-user sockets: {eal:?}"
+                );
             } else {
-                assert_eq!(memory["mode"], "no-huge", "{}: {memory}", sim.hugepages.note);
+                assert_eq!(
+                    memory["mode"], "no-huge",
+                    "{}: {memory}",
+                    sim.hugepages.note
+                );
                 assert!(has(&["--no-huge", "-m", "1024"]), "{eal:?}");
             }
-            let container = pod.strip_prefix("vdpa-pod-").map(|s| format!("vdpa-{s}")).unwrap();
+            let container = pod
+                .strip_prefix("vdpa-pod-")
+                .map(|s| format!("vdpa-{s}"))
+                .unwrap();
             let budget = &plan["resources"]["hugepages"]["budget"];
             assert_eq!(budget["container"], container.as_str(), "{budget}");
             let mut expected: Vec<String> = ["--auto-start", "--tx-first", "--stats-period", "2"]
@@ -147,8 +173,15 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
                 .map(|s| s.to_string())
                 .collect();
             expected.extend(extra.split(' ').map(str::to_owned));
-            assert_eq!(strings(&plan["app_args"]), expected, "{pod}: defaults + manifest");
-            assert!(plan["command"].as_str().unwrap().starts_with("dpdk-app testpmd "));
+            assert_eq!(
+                strings(&plan["app_args"]),
+                expected,
+                "{pod}: defaults + manifest"
+            );
+            assert!(plan["command"]
+                .as_str()
+                .unwrap()
+                .starts_with("dpdk-app testpmd "));
         }
         drop(sim);
     }
@@ -198,7 +231,7 @@ fn every_frame_the_generator_sent_is_delivered_or_counted_on_each_vlan() {
         let ctx = format!("{} ({})", memory.name(), sim.hugepages.note);
         let cmd = gen.command.as_deref().unwrap();
         assert!(
-            cmd.contains("--forward-mode=txonly --eth-peer=0,0C:FE:C0:FF:EE:10")
+            cmd.contains("--forward-mode=txonly --eth-peer=0,auto --eth-peer=1,auto")
                 && cmd.contains("vdpa-pod-gen-net1.sock"),
             "the generator ran the manifest's testpmd on the relay: {cmd}"
         );
@@ -332,5 +365,95 @@ fn the_manifest_env_decides_what_runs() {
             256 * packets,
             "port {p}: the generator sent the manifest's 256-byte frames"
         );
+    }
+}
+
+/// `--device-macs own`: every simulated vDPA device owns a MAC other than network-status's and
+/// the relay delivers unicast only to the owner, as on a legacy SR-IOV cluster. The shipped
+/// manifest (generator `--eth-peer=P,auto`, sink `--announce`) still gets its frames through,
+/// exactly accounted; the old fixed `--eth-peer` to the annotation MACs gets nothing through
+/// (every frame filtered at the relay, none unaccounted), and the sink says why.
+#[test]
+fn with_devices_owning_their_macs_only_learned_peers_get_through() {
+    let dir = ScratchDir::new("podsim-own");
+    let text = std::fs::read_to_string(repo().join(podsim::manifest::TRAFFIC_TEST)).unwrap();
+    let auto = "--eth-peer=0,auto --eth-peer=1,auto";
+    assert!(text.contains(auto) && text.contains("--forward-mode=rxonly --announce"));
+    // The old wiring, with a 1 s silence warning instead of 10 s so that a short run shows it.
+    let fixed = text
+        .replacen(
+            auto,
+            "--eth-peer=0,0C:FE:C0:FF:EE:10 --eth-peer=1,0C:FE:C0:FF:EE:11",
+            1,
+        )
+        .replacen(
+            "--forward-mode=rxonly --announce",
+            "--forward-mode=rxonly --announce --no-rx-warn=1",
+            1,
+        );
+    let fixed_manifest = dir.join("fixed-peers.yaml");
+    std::fs::write(&fixed_manifest, fixed).unwrap();
+    let own = |manifest: PathBuf, root: &str| {
+        let mut opts = Options::traffic_test(&repo(), dir.join(root));
+        opts.manifest = manifest;
+        opts.hugepages = HugepageMode::Off;
+        opts.device_macs = podsim::topology::DeviceMacs::Own;
+        Simulation::materialise(&opts).unwrap()
+    };
+    let _lock = DpdkLock::acquire();
+
+    let sim = own(repo().join(podsim::manifest::TRAFFIC_TEST), "sim-auto");
+    let out = run_once(&sim, &dir.join("logs-auto"));
+    let ledgers = ledger::ledgers(&sim.topology, &out).unwrap();
+    assert_eq!(ledgers.len(), 2);
+    for l in &ledgers {
+        assert_eq!(l.unaccounted(), 0, "{}", l.describe());
+        assert!(l.sent > 0 && l.delivered > 0, "{}", l.describe());
+    }
+    let gen = out.pod(Role::Generator).unwrap();
+    let gen_log = std::fs::read_to_string(&gen.stdout).unwrap();
+    let sink = out.pod(Role::Sink).unwrap();
+    for p in 0..2u16 {
+        let mac = podsim::topology::own_mac("vdpa-pod-sink", &format!("net{}", p + 1));
+        assert!(
+            gen_log.contains(&format!(
+                "Port {p}: peer MAC {} learned",
+                mac.to_ascii_uppercase()
+            )),
+            "{gen_log}"
+        );
+    }
+    let sink_err = std::fs::read_to_string(&sink.stderr).unwrap();
+    assert!(
+        sink_err.contains("the device owns MAC") && sink_err.contains("network-status says"),
+        "each port's MAC mismatch is a warning: {sink_err}"
+    );
+    drop(sim);
+
+    let sim = own(fixed_manifest, "sim-fixed");
+    let out = run_once(&sim, &dir.join("logs-fixed"));
+    let ledgers = ledger::ledgers(&sim.topology, &out).unwrap();
+    for l in &ledgers {
+        assert_eq!(l.unaccounted(), 0, "{}", l.describe());
+        assert!(l.sent > 0, "{}", l.describe());
+        assert_eq!(l.delivered, 0, "{}", l.describe());
+        assert!(
+            l.drops.iter().any(|d| d.counter == "filtered"),
+            "{}",
+            l.describe()
+        );
+    }
+    let sink = out.pod(Role::Sink).unwrap();
+    for p in [0, 1] {
+        assert_eq!(port(&sink.summary, p, "rx_packets"), 0);
+    }
+    let sink_err = std::fs::read_to_string(&sink.stderr).unwrap();
+    for needle in [
+        "Port 0 has received nothing for 1 s",
+        "Port 1 has received nothing for 1 s",
+        "vdpa dev show",
+        "VLAN",
+    ] {
+        assert!(sink_err.contains(needle), "{needle}: {sink_err}");
     }
 }

@@ -298,3 +298,74 @@ fn receiver_counts_loss_reordering_and_duplicates_exactly() {
     assert_eq!(p["totals"]["lost"], 5);
     assert!(text.contains("Probe statistics"), "{text}");
 }
+
+/// MAC announcements (`packet::announce`) are neither counted nor forwarded: io forwards only
+/// the traffic around them; rxonly counts only that traffic and, with `--announce`, sends its
+/// own; txonly with `--eth-peer=0,auto` sends to the announced MAC.
+#[test]
+fn announcements_are_learned_from_never_counted_or_forwarded() {
+    use packet::announce;
+    let _lock = DpdkLock::acquire();
+    let dir = ScratchDir::new("tp-announce");
+    let peer = packet::MacAddr([0x02, 0x0d, 0xee, 0, 1, 0]);
+    let ann = announce::Repr {
+        mac: peer,
+        port: 0,
+        receiving: false,
+    }
+    .frame()
+    .to_vec();
+    let traffic = udp_frames(4);
+    let mut input = vec![ann.clone()];
+    input.extend(traffic[..2].iter().cloned());
+    input.push(ann.clone());
+    input.extend(traffic[2..].iter().cloned());
+
+    let (out, stats, text) = forward_pcap(&dir, &input, &["--forward-mode=io"]);
+    assert_eq!(
+        out, traffic,
+        "io forwards the traffic, not the announcements"
+    );
+    assert_eq!(stats["totals"]["rx_packets"], 4);
+    assert!(
+        text.contains("Port 0: MAC announcements heard 2 (invalid 0), sent 0"),
+        "{text}"
+    );
+
+    let (out, stats, _) = forward_pcap(&dir, &input, &["--forward-mode=rxonly", "--announce"]);
+    assert_eq!(
+        stats["totals"]["rx_packets"], 4,
+        "announcements are not traffic"
+    );
+    assert_eq!(
+        stats["totals"]["tx_packets"], 0,
+        "nor are the ones it sends"
+    );
+    assert!(!out.is_empty(), "rxonly --announce sends announcements");
+    for f in &out {
+        let a = announce::decode(f).unwrap_or_else(|e| panic!("{e}: {f:02x?}"));
+        assert_eq!(a.port, 0);
+        assert!(
+            a.receiving,
+            "sent after the traffic arrived (pcap delivers at once)"
+        );
+    }
+
+    let (out, _, text) = forward_pcap(
+        &dir,
+        &input,
+        &[
+            "--forward-mode=txonly",
+            "--eth-peer=0,auto",
+            "--tx-rate=1000",
+        ],
+    );
+    assert!(!out.is_empty(), "{text}");
+    for f in &out {
+        assert_eq!(&f[0..6], &peer.0, "sent to the learned peer");
+    }
+    assert!(
+        text.contains("Port 0: peer MAC 02:0D:EE:00:01:00 learned"),
+        "{text}"
+    );
+}

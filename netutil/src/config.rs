@@ -23,6 +23,33 @@ pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
 /// Variable setting the ring size of every virtio-user port (`queue_size=`); not in the
 /// original, whose ports kept virtio-user's 256.
 pub const QUEUE_SIZE_VAR: &str = "VIRTIO_QUEUE_SIZE";
+/// Variable for the pod simulation only: `net1=MAC[,net2=MAC...]`, the MAC each interface's
+/// simulated vDPA device owns. A real vhost-vdpa device keeps its own MAC whatever `mac=` asks
+/// (virtio_user reads it back); the vhost-user socket that stands in for it cannot report one,
+/// so the simulation tells the entrypoint, which then passes that MAC as `mac=`. Never set in
+/// a cluster.
+pub const SIMULATED_DEVICE_MACS_VAR: &str = "SIMULATED_DEVICE_MACS";
+
+/// Parses [`SIMULATED_DEVICE_MACS_VAR`]: interface name to MAC.
+pub fn parse_device_macs(value: &str) -> Result<BTreeMap<String, String>, Error> {
+    let bad = |reason: String| Error::Env {
+        var: SIMULATED_DEVICE_MACS_VAR,
+        value: value.to_owned(),
+        reason,
+    };
+    let mut macs = BTreeMap::new();
+    for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (iface, mac) = item
+            .split_once('=')
+            .ok_or_else(|| bad(format!("{item:?}: expected INTERFACE=MAC")))?;
+        if !crate::plan::is_ethernet_mac(mac) {
+            return Err(bad(format!("{item:?}: {mac:?} is not an Ethernet MAC")));
+        }
+        macs.insert(iface.to_owned(), mac.to_owned());
+    }
+    Ok(macs)
+}
+
 /// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
 pub const DEFAULT_APP: App = App::L3fwd;
 
@@ -226,6 +253,23 @@ pub fn parse_wait(secs: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulated_device_macs() {
+        let m = parse_device_macs("net1=02:00:00:00:00:01, net2=02:00:00:00:00:02").unwrap();
+        assert_eq!(m["net1"], "02:00:00:00:00:01");
+        assert_eq!(m.len(), 2);
+        for (bad, needle) in [
+            ("net1", "INTERFACE=MAC"),
+            ("net1=zz", "not an Ethernet MAC"),
+        ] {
+            let e = parse_device_macs(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(needle) && e.contains(SIMULATED_DEVICE_MACS_VAR),
+                "{e}"
+            );
+        }
+    }
 
     #[test]
     fn defaults() {

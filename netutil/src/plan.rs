@@ -133,6 +133,11 @@ pub struct PlanOptions {
     /// Whether a device path that must exist but does not is an error (default) or only a
     /// warning, to plan from fixtures naming `/dev/vhost-vdpa-N` on a machine without them.
     pub require_device_paths: bool,
+    /// The MAC each interface's device owns, by interface name, when it is known to differ
+    /// from network-status (the pod simulation's `SIMULATED_DEVICE_MACS`): that one becomes
+    /// `mac=`, as virtio_user would keep the device's anyway; [`PlannedPort::mac`] stays
+    /// network-status's.
+    pub device_macs: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for PlanOptions {
@@ -142,6 +147,7 @@ impl Default for PlanOptions {
             queues: 1,
             queue_size: None,
             require_device_paths: true,
+            device_macs: Default::default(),
         }
     }
 }
@@ -567,7 +573,12 @@ impl NewPort<'_> {
         devarg: String,
         vhost_user_backend: bool,
     ) -> Pending {
-        let devarg = match (&self.mac, kind) {
+        let device_mac = self
+            .iface
+            .interface
+            .as_ref()
+            .and_then(|i| self.opts.device_macs.get(i));
+        let devarg = match (device_mac.or(self.mac.as_ref()), kind) {
             (Some(mac), PortKind::Vdpa | PortKind::VhostUser | PortKind::Memif) => {
                 format!("{devarg},mac={mac}")
             }
@@ -696,7 +707,7 @@ fn check_path(
 
 /// Six two-digit hex octets separated by colons: what DPDK's `mac=` takes and what sriov-cni
 /// reports.
-fn is_ethernet_mac(mac: &str) -> bool {
+pub(crate) fn is_ethernet_mac(mac: &str) -> bool {
     let octets: Vec<&str> = mac.split(':').collect();
     octets.len() == 6
         && octets

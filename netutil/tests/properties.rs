@@ -327,6 +327,7 @@ proptest! {
             queues,
             queue_size: None,
             require_device_paths: false,
+            ..PlanOptions::default()
         };
         let Ok(p) = plan(&found, app, &opts) else { return Ok(()) };
 
@@ -477,6 +478,7 @@ proptest! {
             queues,
             queue_size: queue_size.map(|q| q.to_string().parse().unwrap()),
             require_device_paths: false,
+            ..PlanOptions::default()
         };
         let Ok(p) = plan(&found, App::Testpmd, &opts) else { return Ok(()) };
         for n in &nets {

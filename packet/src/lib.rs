@@ -21,7 +21,8 @@
 //!
 //! Beyond the headers: [`checksum`] (RFC 1071, RFC 1624), [`template`] (the frames testpmd's
 //! txonly and flowgen send, byte for byte) and [`probe`] (the 18 bytes generators write after
-//! the UDP header so that receivers count loss and measure latency). [`MacAddr`] is the
+//! the UDP header so that receivers count loss and measure latency) and [`announce`] (the frame
+//! receivers send so generators learn the MAC their device really owns). [`MacAddr`] is the
 //! Ethernet address every crate of the workspace uses.
 //!
 //! ```
@@ -150,6 +151,7 @@ macro_rules! accessors {
     (@set mac, $b:expr, $f:expr, $v:expr) => { $b[$f].copy_from_slice(&$v.0) };
 }
 
+pub mod announce;
 pub mod arp;
 pub mod checksum;
 pub mod ether;

@@ -154,6 +154,18 @@ impl Template {
         }
     }
 
+    /// The destination MAC.
+    #[inline]
+    pub fn dst_mac(&self) -> MacAddr {
+        crate::get_mac(&self.bytes, 0..6)
+    }
+
+    /// Replaces the destination MAC (a peer learned from a MAC announcement).
+    #[inline]
+    pub fn set_dst_mac(&mut self, mac: MacAddr) {
+        self.bytes[0..6].copy_from_slice(&mac.0);
+    }
+
     /// Replaces the source address and the header checksum (txonly multi-flow).
     #[inline]
     pub fn set_src_ip(&mut self, ip: u32) {

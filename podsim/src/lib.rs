@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use hugepages::{HugepageMode, HugepagePlan};
 use manifest::{Nad, Pod};
-use topology::Topology;
+use topology::{DeviceMacs, Topology};
 
 /// Errors of the pod simulation.
 #[derive(Debug, thiserror::Error)]
@@ -141,6 +141,11 @@ pub struct Options {
     /// A fresh directory to build the pods in (short: it holds Unix socket paths).
     pub root: PathBuf,
     pub hugepages: HugepageMode,
+    /// Which MAC each simulated vDPA device owns.
+    pub device_macs: DeviceMacs,
+    /// A kustomize overlay whose NAD patches apply to `nad_dir`'s NADs (the switchdev
+    /// variant: [`manifest::SWITCHDEV_OVERLAY`]); `None`: the legacy base as it is.
+    pub overlay: Option<PathBuf>,
 }
 
 impl Options {
@@ -151,6 +156,8 @@ impl Options {
             nad_dir: repo.join("deployment"),
             root,
             hugepages: HugepageMode::Fit,
+            device_macs: DeviceMacs::NetworkStatus,
+            overlay: None,
         }
     }
 }
@@ -159,7 +166,7 @@ impl Simulation {
     /// Reads the manifest and NADs and writes every pod's files (see the module docs).
     pub fn materialise(opts: &Options) -> Result<Simulation, PodsimError> {
         let pods = manifest::read_pods(&opts.manifest)?;
-        let nads = manifest::read_nads(&opts.nad_dir)?;
+        let nads = manifest::cluster_nads(&opts.nad_dir, opts.overlay.as_deref())?;
         Self::materialise_pods(opts, pods, &nads, |_, _, nad| nad.segment())
     }
 
@@ -188,6 +195,18 @@ impl Simulation {
         let sockets = sim.socket_dir();
         std::fs::create_dir_all(&sockets).map_err(io(&sockets))?;
         sim.topology = Topology::build(&pods, nads, &sockets, segment_of)?;
+        // The devices' MACs: the relay delivers unicast by them, and in `own` mode the
+        // entrypoint is told them, as virtio_user would read them back from vhost-vdpa.
+        for a in &mut sim.topology.attachments {
+            let pod = &pods[a.pod];
+            if pod.labels.get(run::ROLE_LABEL).map(String::as_str) == Some("fwd") {
+                continue;
+            }
+            a.device_mac = match opts.device_macs {
+                DeviceMacs::NetworkStatus => a.mac(),
+                DeviceMacs::Own => Some(topology::own_mac(&pod.name, &a.interface)),
+            };
+        }
         tracing::info!("{}", sim.hugepages.note);
         for (i, pod) in pods.into_iter().enumerate() {
             let dir = sim.root.join(&pod.name);
@@ -203,6 +222,22 @@ impl Simulation {
             let mut env = kubelet::env(&pod, device_plugin::env(attachments.iter().copied()));
             env.push((PODNETINFO_DIR_VAR.into(), podnetinfo.display().to_string()));
             env.push((DEVINFO_DIR_VAR.into(), devinfo.display().to_string()));
+            if opts.device_macs == DeviceMacs::Own {
+                let macs: Vec<String> = attachments
+                    .iter()
+                    .map(|a| {
+                        format!(
+                            "{}={}",
+                            a.interface,
+                            topology::own_mac(&pod.name, &a.interface)
+                        )
+                    })
+                    .collect();
+                env.push((
+                    netutil::config::SIMULATED_DEVICE_MACS_VAR.into(),
+                    macs.join(","),
+                ));
+            }
             if let Ok(filter) = std::env::var("RUST_LOG") {
                 env.push(("RUST_LOG".into(), filter));
             }
@@ -290,7 +325,19 @@ mod tests {
         let mut cfg = netutil::Config::from_vars(appended.clone()).unwrap();
         assert_eq!(
             cfg.env["TESTPMD_EXTRA_ARGS"],
-            "--forward-mode=rxonly --stats-file '/a b'"
+            "--forward-mode=rxonly --announce --stats-file '/a b'"
+        );
+        // network-status mode: the devices own the annotation's MACs, and the relay knows them.
+        let (_, relay) = sim.topology.relay_args();
+        assert!(
+            relay
+                .windows(2)
+                .any(|w| w == ["--port-mac", "2=0c:fe:c0:ff:ee:10"]),
+            "{relay:?}"
+        );
+        assert_eq!(
+            sink.env_var(netutil::config::SIMULATED_DEVICE_MACS_VAR),
+            None
         );
         cfg.cpus = Some(vec![1]);
         let found = netutil::discover(&cfg).unwrap();

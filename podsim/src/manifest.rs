@@ -167,6 +167,71 @@ pub fn read_nads(dir: &Path) -> Result<Vec<Nad>, PodsimError> {
     Ok(nads)
 }
 
+/// The NADs of the legacy base in `base`, or as `overlay` changes them.
+pub fn cluster_nads(base: &Path, overlay: Option<&Path>) -> Result<Vec<Nad>, PodsimError> {
+    match overlay {
+        Some(o) => read_overlay_nads(base, o),
+        None => read_nads(base),
+    }
+}
+
+/// The switchdev overlay beside `deployment/` (see `overlays/switchdev/kustomization.yaml`).
+pub const SWITCHDEV_OVERLAY: &str = "overlays/switchdev";
+
+/// The NADs of `base` as a kustomize overlay in `overlay` changes them: every NAD in the files
+/// of its `patches` (`path:` entries) replaces the base's of that name, or removes it with
+/// `$patch: delete`. That is all the switchdev overlay does to NADs, and what the simulation
+/// needs of it: `make validate` checks the whole render against `kubectl kustomize`.
+pub fn read_overlay_nads(base: &Path, overlay: &Path) -> Result<Vec<Nad>, PodsimError> {
+    let mut nads = read_nads(base)?;
+    let kfile = overlay.join("kustomization.yaml");
+    let text = read(&kfile)?;
+    let mut patches = Vec::new();
+    for doc in documents(&kfile, &text)? {
+        for p in doc
+            .get("patches")
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let path = p.get("path").and_then(|p| p.as_str()).ok_or_else(|| {
+                invalid(
+                    &kfile,
+                    "Kustomization",
+                    "patches: only `path:` entries are understood".into(),
+                )
+            })?;
+            patches.push(overlay.join(path));
+        }
+    }
+    for file in patches {
+        let text = read(&file)?;
+        for doc in documents(&file, &text)? {
+            if doc.get("kind").and_then(|k| k.as_str()) != Some("NetworkAttachmentDefinition") {
+                continue;
+            }
+            let name = doc
+                .pointer("/metadata/name")
+                .and_then(|n| n.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let at = nads.iter().position(|n| n.name == name).ok_or_else(|| {
+                invalid(
+                    &file,
+                    &format!("NetworkAttachmentDefinition {name}"),
+                    format!("patches no NAD of {}", base.display()),
+                )
+            })?;
+            if doc.get("$patch").and_then(|p| p.as_str()) == Some("delete") {
+                nads.remove(at);
+            } else {
+                nads[at] = nad(&file, doc)?;
+            }
+        }
+    }
+    Ok(nads)
+}
+
 fn read(path: &Path) -> Result<String, PodsimError> {
     std::fs::read_to_string(path).map_err(|source| PodsimError::Io {
         path: path.to_path_buf(),
@@ -492,6 +557,32 @@ mod tests {
 
     fn repo_file(rel: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+    }
+
+    #[test]
+    fn the_switchdev_overlay_puts_the_same_networks_on_ovs_cni() {
+        let legacy = read_nads(&repo_file("deployment")).unwrap();
+        let sw =
+            read_overlay_nads(&repo_file("deployment"), &repo_file(SWITCHDEV_OVERLAY)).unwrap();
+        let names = |v: &[Nad]| v.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
+        assert!(names(&legacy).contains(&"vdpa-mlx-virtio-net".to_owned()));
+        assert_eq!(
+            names(&sw),
+            [
+                "vdpa-mlx-vhost-net-1000",
+                "vdpa-mlx-vhost-net-2000",
+                "vdpa-mlx-vhost-net"
+            ]
+        );
+        for n in &sw {
+            assert_eq!(n.cni_type, "ovs", "{n:?}");
+            let old = legacy.iter().find(|o| o.name == n.name).unwrap();
+            assert_eq!(old.cni_type, "sriov");
+            assert_eq!(
+                (&n.resource, n.vlan, n.segment()),
+                (&old.resource, old.vlan, old.segment())
+            );
+        }
     }
 
     #[test]

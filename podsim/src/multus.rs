@@ -147,6 +147,7 @@ mod tests {
                 cni_type: "sriov".into(),
             },
             resource: "intel.com/vdpa_mlx_vhost".into(),
+            device_mac: None,
             vf: super::super::topology::Vf {
                 pci: "0000:65:00.2".into(),
                 vdpa: "vdpa0".into(),

@@ -12,6 +12,44 @@ use std::path::{Path, PathBuf};
 use super::manifest::{Nad, NetworkSelection, Pod};
 use super::PodsimError;
 
+/// Which MAC each simulated vDPA device owns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DeviceMacs {
+    /// The one in network-status (the pod annotation's): what the simulation assumed before,
+    /// and what a CNI that sets the MAC on the vDPA device itself (ovs-cni) gives.
+    #[default]
+    NetworkStatus,
+    /// One of its own ([`own_mac`]), as an mlx5 vDPA device keeps the MAC of `vdpa dev add`
+    /// while sriov-cni puts the annotation's on the VF: what legacy clusters really do.
+    Own,
+}
+
+impl std::str::FromStr for DeviceMacs {
+    type Err = String;
+    fn from_str(v: &str) -> Result<Self, String> {
+        match v {
+            "network-status" => Ok(DeviceMacs::NetworkStatus),
+            "own" => Ok(DeviceMacs::Own),
+            _ => Err("expected own or network-status".into()),
+        }
+    }
+}
+
+/// The MAC the simulated device of `pod`'s `interface` owns in [`DeviceMacs::Own`]: locally
+/// administered unicast (`02:...`), derived from the names (FNV-1a) so that every run and every
+/// pod arrangement gives a pod the same ones.
+pub fn own_mac(pod: &str, interface: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in pod.bytes().chain([b'/']).chain(interface.bytes()) {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    let b = h.to_be_bytes();
+    format!(
+        "02:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        b[0], b[1], b[2], b[3], b[4]
+    )
+}
+
 /// A simulated VF with its vDPA device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vf {
@@ -38,6 +76,9 @@ pub struct Attachment {
     pub socket: PathBuf,
     /// The relay segment the port is in.
     pub segment: String,
+    /// The MAC the relay knows the device owns (`--port-mac`); `None` for a port that takes
+    /// whatever no port owns (the demo's forwarder, a trusted promiscuous VF).
+    pub device_mac: Option<String>,
 }
 
 impl Attachment {
@@ -115,6 +156,7 @@ impl Topology {
                     interface,
                     selection: selection.clone(),
                     segment: segment_of(pod, n, nad),
+                    device_mac: None,
                     nad: nad.clone(),
                     resource,
                     // The pod's n-th VF: functions from .2 (.0 and .1 being the PFs).
@@ -150,7 +192,8 @@ impl Topology {
     }
 
     /// The relay's arguments after its EAL options: one `--vdev=net_vhost<i>` per port (EAL
-    /// arguments) and one `--segment` per segment (relay arguments).
+    /// arguments), one `--segment` per segment and one `--port-mac` per device with a known MAC
+    /// (relay arguments).
     pub fn relay_args(&self) -> (Vec<String>, Vec<String>) {
         let vdevs = self
             .attachments
@@ -173,6 +216,13 @@ impl Topology {
                     format!("{}={}", s.name, ports.join(",")),
                 ]
             })
+            .collect::<Vec<String>>()
+            .into_iter()
+            .chain(self.attachments.iter().flat_map(|a| {
+                a.device_mac.iter().flat_map(move |mac| {
+                    ["--port-mac".to_owned(), format!("{}={mac}", a.relay_port)]
+                })
+            }))
             .collect();
         (vdevs, segments)
     }
@@ -229,6 +279,20 @@ mod tests {
             segments,
             ["--segment", "vlan1000=0,2", "--segment", "vlan2000=1,3"]
         );
+    }
+
+    #[test]
+    fn own_macs_are_stable_unicast_and_distinct() {
+        let a = own_mac("vdpa-pod-sink", "net1");
+        assert_eq!(a, own_mac("vdpa-pod-sink", "net1"));
+        assert!(a.starts_with("02:") && a.len() == 17, "{a}");
+        assert_ne!(a, own_mac("vdpa-pod-sink", "net2"));
+        assert_ne!(a, own_mac("vdpa-pod-gen", "net1"));
+        assert_eq!("own".parse(), Ok(DeviceMacs::Own));
+        assert!("mine"
+            .parse::<DeviceMacs>()
+            .unwrap_err()
+            .contains("network-status"));
     }
 
     #[test]

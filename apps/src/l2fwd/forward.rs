@@ -9,6 +9,7 @@ use crate::monitor::LcoreCounters;
 use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
+use crate::testpmd::announce::drop_announcements;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
 
 /// The 12 address bytes l2fwd writes: destination `02:00:00:00:00:<dst port>`, source the
@@ -76,6 +77,11 @@ impl Engine {
                 if n == 0 {
                     continue;
                 }
+                // MAC announcements (testpmd --announce) are neither counted nor forwarded.
+                if drop_announcements(&mut burst) == n {
+                    continue;
+                }
+                let n = burst.len();
                 received += n;
                 let rx = self.counters.port(lane.rx.port());
                 rx.rx_packets.add(burst.len() as u64);

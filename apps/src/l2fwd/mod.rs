@@ -142,7 +142,9 @@ fn forward_until_stopped(eal: &Eal, opts: &Options, stop: &Stop) -> Result<(), E
                 "Port {id}: promiscuous mode is not supported by the device; continuing without it"
             );
         }
-        println!("Port {id}, MAC address: {}\n", started.port.mac_addr()?);
+        let mac = started.port.mac_addr()?;
+        println!("Port {id}, MAC address: {mac}\n");
+        appkit::portmacs::check(id, mac);
         queues.insert(id, (started.rx.pop(), started.tx.pop()));
         handles.push(started.port);
     }

@@ -11,6 +11,7 @@ use crate::monitor::{LcoreCounters, MAX_PORTS};
 use crate::quiesce::Quiesce;
 use crate::runopts::IdleSleep;
 use crate::signal::Stop;
+use crate::testpmd::announce::drop_announcements;
 use crate::txbuffer::{DrainTimer, TxBuffer, BURST};
 
 /// One RX queue an lcore polls and how its packet types are obtained.
@@ -53,6 +54,11 @@ impl Engine {
                 if n == 0 {
                     continue;
                 }
+                // MAC announcements (testpmd --announce) are neither counted nor routed.
+                if drop_announcements(&mut burst) == n {
+                    continue;
+                }
+                let n = burst.len();
                 received += n;
                 let port = lane.queue.port();
                 let dst = &mut dst[..n];

@@ -304,6 +304,7 @@ fn start_ports(
         }
         let started = builder.tx_offloads(tx_offloads).start(pool)?;
         let mac = started.port.mac_addr()?;
+        appkit::portmacs::check(id, mac);
         ports.headers[usize::from(id)][6..].copy_from_slice(&mac.0);
         println!(" Address:{mac}, Destination:{}, ", dest[usize::from(id)]);
         if opts.promiscuous && !started.port.set_promiscuous(true)? {

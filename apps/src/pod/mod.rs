@@ -133,6 +133,13 @@ pub fn prepare(
         })?;
         opts.queue_size = Some(size);
     }
+    if let Some(value) = cfg.env.get(netutil::config::SIMULATED_DEVICE_MACS_VAR) {
+        opts.device_macs = netutil::config::parse_device_macs(value)?;
+        tracing::info!(
+            "simulated vDPA devices own these MACs ({}): {value}",
+            netutil::config::SIMULATED_DEVICE_MACS_VAR
+        );
+    }
     let discovery = netutil::discover(&cfg)?;
     for i in &discovery.interfaces {
         tracing::info!(
@@ -187,6 +194,22 @@ pub fn run(flags: &DiscoveryFlags) -> Result<(), PodError> {
         ),
         Err(e) => tracing::warn!("cannot read or raise RLIMIT_MEMLOCK: {e}"),
     }
+    // The engines compare each port's device MAC with these (appkit::portmacs).
+    appkit::portmacs::set_expected(
+        inv.plan
+            .ports
+            .iter()
+            .map(|p| appkit::portmacs::Expected {
+                port: p.index,
+                interface: format!(
+                    "{} {}",
+                    p.interface.as_deref().unwrap_or("-"),
+                    p.network.as_deref().unwrap_or("-")
+                ),
+                mac: p.mac.as_deref().and_then(|m| m.parse().ok()),
+            })
+            .collect(),
+    );
     tracing::info!("running: {}", inv.command);
     println!("ENTER dpdk-app: {}", inv.command);
     let argv = inv.argv();

@@ -15,7 +15,9 @@ pub mod switch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dpdk::{Batch, Eal, EalError, Mempool, MempoolError, PortBuilder, PortError, RxQueue, TxQueue};
+use dpdk::{
+    Batch, Eal, EalError, MacAddr, Mempool, MempoolError, PortBuilder, PortError, RxQueue, TxQueue,
+};
 use packet::ether;
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
@@ -83,6 +85,8 @@ pub enum RelayError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Options {
     pub segments: Vec<Segment>,
+    /// `--port-mac`: the MAC each listed port's device owns.
+    pub port_macs: Vec<(u16, MacAddr)>,
     pub burst: usize,
     pub stats_period: Option<Duration>,
     pub run: RunOptions,
@@ -96,14 +100,18 @@ pod interface) that keeps segments apart, as the NIC's switch keeps VLANs apart.
 
   --segment NAME=PORTS   ports (ethdev ids) forming one segment, e.g. vlan1000=0,2; repeat
                          for each segment; a port belongs to at most one segment
+  --port-mac PORT=MAC    the MAC the device behind PORT owns, as the NIC's switch knows each
+                         VF's: unicast to it goes to PORT only, and unicast to a MAC no port
+                         owns reaches only ports without a --port-mac (repeat per port)
   --burst N              RX burst size (1..512, default 32)
   --stats-period SECS    print per-port counters every SECS seconds, at most 31622400
                          (default 0: off)
 ";
 
 impl Options {
-    pub const TABLE: [Opt; 3] = [
+    pub const TABLE: [Opt; 4] = [
         Opt::long("segment", HasArg::Required),
+        Opt::long("port-mac", HasArg::Required),
         Opt::long("burst", HasArg::Required),
         Opt::long("stats-period", HasArg::Required),
     ];
@@ -117,6 +125,7 @@ impl Options {
         let table = RunOptions::table_with(&[&Self::TABLE]);
         let mut o = Options {
             segments: Vec::new(),
+            port_macs: Vec::new(),
             burst: 32,
             stats_period: None,
             run: RunOptions::default(),
@@ -126,6 +135,7 @@ impl Options {
             let v = value.as_deref().unwrap_or_default();
             match name {
                 "segment" => o.segments.push(parse_segment(v).map_err(usage)?),
+                "port-mac" => o.port_macs.push(parse_port_mac(v).map_err(usage)?),
                 "burst" => o.burst = parse_num(name, v, 1, 512).map_err(usage)? as usize,
                 "stats-period" => {
                     o.stats_period = crate::runopts::parse_period(name, v).map_err(usage)?
@@ -148,6 +158,11 @@ impl Options {
                 }
             }
         }
+        if let Some((p, _)) = o.port_macs.iter().find(|(p, _)| !seen.contains(p)) {
+            return Err(usage(format!(
+                "--port-mac names port {p}, which is in no --segment"
+            )));
+        }
         Ok(Some(o))
     }
 }
@@ -157,6 +172,20 @@ fn parse_num(name: &str, v: &str, min: u64, max: u64) -> Result<u64, String> {
         .ok()
         .filter(|n| (min..=max).contains(n))
         .ok_or_else(|| format!("invalid --{name} {v:?}: expected an integer in {min}..={max}"))
+}
+
+fn parse_port_mac(v: &str) -> Result<(u16, MacAddr), String> {
+    let bad = |why: &str| format!("invalid --port-mac {v:?}: {why}");
+    let (port, mac) = v.split_once('=').ok_or_else(|| bad("expected PORT=MAC"))?;
+    let port = port
+        .trim()
+        .parse::<u16>()
+        .map_err(|_| bad("the port is not a port id"))?;
+    let mac: MacAddr = mac.trim().parse().map_err(|_| bad("not an Ethernet MAC"))?;
+    if mac.0[0] & 1 == 1 {
+        return Err(bad("a device cannot own a multicast MAC"));
+    }
+    Ok((port, mac))
 }
 
 fn parse_segment(v: &str) -> Result<Segment, String> {
@@ -249,15 +278,12 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
     let job = {
         let (stop, counters, opts, pool) =
             (stop.clone(), counters.clone(), opts.clone(), pool.clone());
+        let mut switch = Switch::new(opts.segments.clone());
+        for &(port, mac) in &opts.port_macs {
+            switch.own(port, mac);
+        }
         Job::new(eal.main_lcore(), move || {
-            forward(
-                queues,
-                Switch::new(opts.segments.clone()),
-                &pool,
-                &counters,
-                &opts,
-                &stop,
-            )
+            forward(queues, switch, &pool, &counters, &opts, &stop)
         })
     };
     let monitor = {
@@ -344,10 +370,11 @@ fn forward(
                 };
                 match decision {
                     Forward::To(out) => enqueue(&mut pending, &slot, counters, out, m),
-                    Forward::Flood => {
+                    d @ (Forward::Flood | Forward::FloodUnowned) => {
                         // Every port but the last gets a copy, the last the frame itself; no
                         // allocation, as until a sink answers every frame to it is flooded.
-                        let mut outs = switch.flood_ports(in_port).peekable();
+                        let unowned = d == Forward::FloodUnowned;
+                        let mut outs = switch.flood_ports(in_port, unowned).peekable();
                         let mut frame = Some(m);
                         while let Some(out) = outs.next() {
                             let m = frame.take().expect("the frame goes out last");
@@ -440,9 +467,12 @@ mod tests {
             "20",
             "--duration",
             "3",
+            "--port-mac",
+            "2=0c:fe:c0:ff:ee:10",
         ]))
         .unwrap()
         .unwrap();
+        assert_eq!(o.port_macs, [(2, "0c:fe:c0:ff:ee:10".parse().unwrap())]);
         assert_eq!(
             o.segments,
             [
@@ -472,6 +502,19 @@ mod tests {
             (&[], "at least one"),
             (&["--segment", "a=0", "--burst", "0"], "--burst"),
             (&["--segment", "a=0", "--bogus"], "--bogus"),
+            (&["--segment", "a=0", "--port-mac", "0"], "PORT=MAC"),
+            (
+                &["--segment", "a=0", "--port-mac", "0=zz"],
+                "not an Ethernet MAC",
+            ),
+            (
+                &["--segment", "a=0", "--port-mac", "0=01:00:5e:00:00:01"],
+                "multicast",
+            ),
+            (
+                &["--segment", "a=0", "--port-mac", "5=02:00:00:00:00:05"],
+                "port 5",
+            ),
         ] {
             let err = Options::parse(&args(bad)).unwrap_err().to_string();
             assert!(err.contains(needle), "{bad:?}: {err}");

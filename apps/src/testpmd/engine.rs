@@ -14,6 +14,7 @@ use dpdk::{tsc, Batch, MacAddr, Mbuf, Mempool, RxQueue, TxQueue};
 use packet::template::{flowgen_dst, multi_flow_src, Template};
 use packet::{arp, checksum, ether, icmp, ipv4};
 
+use super::announce::{Announcer, PortTable};
 use super::options::Mode;
 use super::output::BurstSpread;
 use super::probe::{ProbeRx, StreamRx};
@@ -63,6 +64,10 @@ pub struct StreamRun {
     pub tx_mac: MacAddr,
     /// Next probe sequence number.
     pub seq: u32,
+    /// `--eth-peer=<tx port>,auto`: send only once the TX port's peer is learned, to it.
+    pub auto_peer: bool,
+    /// `--announce`: this stream announces its TX port.
+    pub announcer: Option<Announcer>,
 }
 
 /// An lcore's end of the probe snapshots: the monitor bumps `epoch` when it wants one.
@@ -110,6 +115,8 @@ pub struct Context {
     /// flowgen's next flow (per lcore too).
     pub next_flow: u32,
     pub lcore: u32,
+    /// Learned peers and per-port traffic, shared by all lcores.
+    pub table: Arc<PortTable>,
 }
 
 impl Lcore {
@@ -126,6 +133,9 @@ impl Lcore {
     ) {
         if tx_first {
             for s in &mut self.streams {
+                if !learned_peer(&self.cx, s) {
+                    continue;
+                }
                 let mut g = s.first.take();
                 let g = g.as_mut().or(s.generator.as_mut());
                 if let Some(g) = g {
@@ -167,10 +177,19 @@ impl Lcore {
         link: Option<&SnapshotLink>,
     ) {
         let mut seen_epoch = link.map_or(0, |l| l.epoch.load(Ordering::Relaxed));
+        let announces = self.streams.iter().any(|s| s.announcer.is_some());
         loop {
             let mut work = 0;
             for s in &mut self.streams {
                 work += E::burst(&mut self.cx, s);
+            }
+            if announces {
+                let now = tsc::rdtsc();
+                for s in &mut self.streams {
+                    if let (Some(a), Some(tx)) = (s.announcer.as_mut(), s.tx.as_mut()) {
+                        a.poll(now, &self.cx.pool, tx);
+                    }
+                }
             }
             if stop.is_set() {
                 break;
@@ -235,12 +254,38 @@ fn receive(cx: &mut Context, s: &mut StreamRun) -> usize {
     if n == 0 {
         return 0;
     }
+    // MAC announcements are not traffic: learned from, then freed before anything counts.
+    let n = cx.table.take_announcements(&mut cx.batch, s.spec.rx_port);
+    if n == 0 {
+        return 0;
+    }
     s.counters.rx_packets.add(n as u64);
     if let Some(probe) = &mut cx.probe {
         let now = tsc::rdtsc();
         probe.observe_burst(s.spec.rx_port, cx.batch.iter().map(Mbuf::data), now);
     }
     n
+}
+
+/// Whether the stream may send: always, unless its peer is learned (`--eth-peer=P,auto`) and
+/// none has been yet; a newly learned (or changed) peer is written into its templates.
+#[inline(always)]
+fn learned_peer(cx: &Context, s: &mut StreamRun) -> bool {
+    if !s.auto_peer {
+        return true;
+    }
+    let Some(peer) = cx.table.peer(s.spec.tx_port) else {
+        return false;
+    };
+    for g in [s.generator.as_mut(), s.first.as_mut()]
+        .into_iter()
+        .flatten()
+    {
+        if g.template.dst_mac() != peer {
+            g.template.set_dst_mac(peer);
+        }
+    }
+    true
 }
 
 /// Sends `cx.batch`; what the PMD refuses is freed and counted as dropped. Returns the number
@@ -488,17 +533,30 @@ impl Engine for TxOnly {
 
     #[inline(always)]
     fn burst(cx: &mut Context, s: &mut StreamRun) -> usize {
-        let Some(g) = s.generator.as_mut() else {
-            return 0;
+        // With auto peers the RX queues are polled for announcements (and what else arrives is
+        // counted and freed).
+        let heard = if s.rx.is_some() {
+            let n = receive(cx, s);
+            cx.batch.clear();
+            n
+        } else {
+            0
         };
-        generate(
-            cx,
-            g,
-            s.tx.as_mut(),
-            &s.counters,
-            &mut s.tx_bursts,
-            &mut s.seq,
-        )
+        if !learned_peer(cx, s) {
+            return heard;
+        }
+        let Some(g) = s.generator.as_mut() else {
+            return heard;
+        };
+        heard
+            + generate(
+                cx,
+                g,
+                s.tx.as_mut(),
+                &s.counters,
+                &mut s.tx_bursts,
+                &mut s.seq,
+            )
     }
 }
 

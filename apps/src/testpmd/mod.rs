@@ -12,6 +12,7 @@
 //! [`monitor`] prints while forwarding runs, [`output`] holds testpmd's text formats and
 //! [`pacing`] the token bucket.
 
+pub(crate) mod announce;
 mod engine;
 mod monitor;
 pub mod options;
@@ -179,10 +180,9 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     for &id in &port_ids {
         println!("Configuring Port {id} (socket {socket})");
         ports.push(start_port(eal, cfg, id, &pool)?);
-        println!(
-            "Port {id}: {}",
-            ports.last().expect("pushed").port.mac_addr()?
-        );
+        let mac = ports.last().expect("pushed").port.mac_addr()?;
+        println!("Port {id}: {mac}");
+        appkit::portmacs::check(id, mac);
     }
     check_links(cfg, &ports, stop);
     for p in &ports {
@@ -243,12 +243,13 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     // The lcores' state: streams with their queues, counters and templates.
     let clock = packet::probe::clock_id();
     let hz = dpdk::tsc::hz();
+    let table = announce::PortTable::new();
     let mut counters = Vec::with_capacity(fc.streams.len());
     let mut lcores = Vec::with_capacity(fc.lcores.len());
     for (i, range) in fc.lcores.iter().enumerate() {
         let mut runs = Vec::with_capacity(range.len());
         for spec in &fc.streams[range.clone()] {
-            let run = stream_run(cfg, &fc, spec, &mut ports, clock, hz)?;
+            let run = stream_run(cfg, &fc, spec, &mut ports, clock, hz, &table)?;
             counters.push(StreamCounters {
                 stream: *spec,
                 counters: run.counters.clone(),
@@ -285,6 +286,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
                 ip_var: 0,
                 next_flow: 0,
                 lcore: fwd_lcores[i],
+                table: table.clone(),
             },
         });
     }
@@ -355,15 +357,45 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         .collect();
     drop(done_tx);
 
+    // Learned peers and silent ports are logged beside the monitor.
+    let mut watched = Vec::with_capacity(ports.len());
+    for p in &ports {
+        let port = p.port.id();
+        watched.push(announce::Watched {
+            port,
+            mac: p.port.mac_addr()?,
+            auto_peer: cfg.auto_peer(port) && cfg.mode == Mode::TxOnly,
+            receives: cfg.mode.receives(),
+        });
+    }
+    let silence = (cfg.no_rx_warn > 0).then(|| Duration::from_secs(cfg.no_rx_warn));
+    let watcher = {
+        let (table, stop) = (table.clone(), stop.clone());
+        std::thread::spawn(move || announce::watch(&table, &watched, silence, &stop))
+    };
+
     let started = Instant::now();
     if let Some(d) = cfg.run.duration {
         stop.after(d);
     }
-    lcores::run(eal, jobs, stop, move || monitor.run())?;
+    let forwarded = lcores::run(eal, jobs, stop, move || monitor.run());
+    stop.set();
+    let _ = watcher.join();
+    forwarded?;
     let elapsed = started.elapsed();
     let dones: Vec<LcoreDone> = done_rx.try_iter().collect();
 
     report(cfg, &accounts, dones, elapsed)?;
+    for p in &ports {
+        let id = p.port.id();
+        let (heard, invalid, sent) = table.announcements(id);
+        if heard + invalid + sent > 0 {
+            println!(
+                "Port {id}: MAC announcements heard {heard} (invalid {invalid}), sent {sent}; \
+                 not counted as traffic"
+            );
+        }
+    }
     for p in &ports {
         println!(
             "\nStopping port {}...\nStopping ports...\nDone",
@@ -462,6 +494,7 @@ fn stream_run(
     ports: &mut [PortQueuesOwned],
     clock: u16,
     hz: u64,
+    table: &Arc<announce::PortTable>,
 ) -> Result<StreamRun, Error> {
     let missing = || Error::MissingQueue {
         rx_port: spec.rx_port,
@@ -480,12 +513,12 @@ fn stream_run(
     fn take<Q>(queues: &mut [Option<Q>], q: u16) -> Option<Q> {
         queues.get_mut(usize::from(q)).and_then(Option::take)
     }
-    let rx = cfg
-        .mode
-        .receives()
+    // txonly polls its RX queues too when it learns peers from announcements.
+    let auto_peers = cfg.mode == Mode::TxOnly && !cfg.auto_peers.is_empty();
+    let rx = (cfg.mode.receives() || auto_peers)
         .then(|| take(&mut ports[rxi].rx, spec.rx_queue).ok_or_else(missing))
         .transpose()?;
-    let tx = (cfg.mode.transmits() || cfg.tx_first)
+    let tx = (cfg.mode.transmits() || cfg.tx_first || cfg.announce)
         .then(|| take(&mut ports[txi].tx, spec.tx_queue).ok_or_else(missing))
         .transpose()?;
     let tx_mac = ports[txi].port.mac_addr()?;
@@ -556,6 +589,10 @@ fn stream_run(
         macs,
         tx_mac,
         seq: 0,
+        auto_peer: cfg.mode == Mode::TxOnly && cfg.auto_peer(spec.tx_port),
+        // One announcer per port: the stream with its TX queue 0.
+        announcer: (cfg.announce && spec.tx_queue == 0)
+            .then(|| announce::Announcer::new(spec.tx_port, tx_mac, hz, table.clone())),
     })
 }
 

@@ -109,6 +109,13 @@ pub struct Config {
     pub txpkts: Vec<u16>,
     /// `--eth-peer` overrides of the default peer `02:00:00:00:00:<port>`.
     pub eth_peers: Vec<(u16, MacAddr)>,
+    /// `--eth-peer=P,auto` [ours]: ports whose peer is learned from MAC announcements.
+    pub auto_peers: Vec<u16>,
+    /// `--announce` [ours]: send MAC announcements on every port (see `testpmd::announce`).
+    pub announce: bool,
+    /// `--no-rx-warn SECS` [ours]: a receiving port that got nothing for this long says so
+    /// (0: never).
+    pub no_rx_warn: u64,
     pub topology: Topology,
     /// `None`: testpmd's default pool size.
     pub total_num_mbufs: Option<u32>,
@@ -149,6 +156,9 @@ impl Default for Config {
             burst: DEFAULT_BURST,
             txpkts: vec![64],
             eth_peers: Vec::new(),
+            auto_peers: Vec::new(),
+            announce: false,
+            no_rx_warn: 10,
             topology: Topology::Paired,
             total_num_mbufs: None,
             mbuf_size: DEFAULT_MBUF_SIZE,
@@ -174,7 +184,13 @@ impl Config {
         self.txpkts.iter().map(|&l| usize::from(l)).sum()
     }
 
-    /// The peer MAC of `port`: `--eth-peer` or `02:00:00:00:00:<port>`.
+    /// Whether `port`'s peer is learned from announcements (`--eth-peer=P,auto`).
+    pub fn auto_peer(&self, port: u16) -> bool {
+        self.auto_peers.contains(&port)
+    }
+
+    /// The peer MAC of `port`: `--eth-peer` or `02:00:00:00:00:<port>` (for an auto peer, what
+    /// the output shows until one is learned).
     pub fn peer(&self, port: u16) -> MacAddr {
         self.eth_peers
             .iter()
@@ -261,6 +277,8 @@ pub const SUPPORTED: &[Opt] = &[
     Opt::long("tx-rate", HasArg::Required),
     Opt::long("no-probe", HasArg::No),
     Opt::long("probe-latency", HasArg::Required),
+    Opt::long("announce", HasArg::No),
+    Opt::long("no-rx-warn", HasArg::Required),
 ];
 
 /// testpmd 22.11 options we reject by name (with their argument kinds, so that scanning
@@ -374,6 +392,10 @@ testpmd options:
   --txpkts L[,L...]      segment lengths of txonly/flowgen packets (default 64; total >= 42,
                          each <= mbuf data size, at most 255 segments)
   --eth-peer P,MAC       peer MAC of port P (default 02:00:00:00:00:<P>), used by mac/txonly
+  --eth-peer P,auto      [ours] txonly: learn port P's peer from the MAC announcements a receiver
+                         started with --announce sends on the same network; port P sends
+                         nothing until one arrives (the MAC a vDPA device really owns may
+                         differ from the pod's network-status, see docs/kubernetes.md)
   --port-topology T      paired (default), chained or loop
   --total-num-mbufs N    mbufs in the pool (> 1024); default as testpmd
                          ((4608 + 250 x lcores) x 32)
@@ -396,6 +418,11 @@ dpdk-app options [ours]:
                          counted as TX-dropped and their credit is returned
   --no-probe             txonly/flowgen: leave payloads alone (no probe header)
   --probe-latency on|off record latency of probes sent from this host (default on)
+  --announce             send a MAC announcement (broadcast, EtherType 0x88B5, the port's
+                         device MAC) on every port once a second until traffic arrives, then
+                         every 10 s, so --eth-peer=P,auto generators find this port
+  --no-rx-warn SECS      a receiving port that got nothing for SECS seconds logs a warning with
+                         the checks to make (default 10; 0: never)
 @RUN@
 
 Probes: txonly and flowgen write 18 bytes after the UDP header of every packet with room
@@ -403,6 +430,9 @@ Probes: txonly and flowgen write 18 bytes after the UDP header of every packet w
 receiving mode counts them per (RX port, stream): received, lost (sequence gaps), reordered,
 duplicated, and latency percentiles when the sender's clock id (from the host's boot id) is
 ours. macswap/icmpecho keep probes, so a flowgen generator measures round trips.
+MAC announcements (EtherType 0x88B5) are never traffic: every mode takes them out of what it
+received before counting (they appear in the ethdev counters only), learns auto peers from
+them, and never forwards them.
 Signals: SIGINT/SIGTERM stop forwarding, print the final statistics and exit 0.
 ";
 
@@ -436,7 +466,18 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
                 cfg.burst = if n == 0 { DEFAULT_BURST } else { n };
             }
             "txpkts" => cfg.txpkts = parse_txpkts(v)?,
-            "eth-peer" => cfg.eth_peers.push(parse_eth_peer(v)?),
+            "eth-peer" => {
+                // The last --eth-peer of a port wins, auto or fixed.
+                let (port, mac) = parse_eth_peer(v)?;
+                cfg.eth_peers.retain(|(p, _)| *p != port);
+                cfg.auto_peers.retain(|p| *p != port);
+                match mac {
+                    Some(mac) => cfg.eth_peers.push((port, mac)),
+                    None => cfg.auto_peers.push(port),
+                }
+            }
+            "announce" => cfg.announce = true,
+            "no-rx-warn" => cfg.no_rx_warn = number(name, v, 0, crate::runopts::MAX_SECONDS)?,
             "port-topology" => cfg.topology = parse_topology(v)?,
             "total-num-mbufs" => {
                 cfg.total_num_mbufs = Some(number(name, v, 1025, u64::from(u32::MAX))? as u32)
@@ -579,19 +620,27 @@ fn parse_txpkts(v: &str) -> Result<Vec<u16>, OptionsError> {
     Ok(segs)
 }
 
-fn parse_eth_peer(v: &str) -> Result<(u16, MacAddr), OptionsError> {
-    let (port, mac) = v
-        .split_once(',')
-        .ok_or_else(|| bad("eth-peer", v, "expected PORT,XX:XX:XX:XX:XX:XX"))?;
+/// `P,MAC` or `P,auto` (`None`).
+fn parse_eth_peer(v: &str) -> Result<(u16, Option<MacAddr>), OptionsError> {
+    let (port, mac) = v.split_once(',').ok_or_else(|| {
+        bad(
+            "eth-peer",
+            v,
+            "expected PORT,XX:XX:XX:XX:XX:XX or PORT,auto",
+        )
+    })?;
     let port: u16 = port
         .parse()
         .ok()
         .filter(|&p: &u16| usize::from(p) < MAX_PORTS)
         .ok_or_else(|| bad("eth-peer", v, format!("port must be below {MAX_PORTS}")))?;
+    if mac == "auto" {
+        return Ok((port, None));
+    }
     let mac: MacAddr = mac
         .parse()
         .map_err(|_| bad("eth-peer", v, format!("Invalid ethernet address: {mac}")))?;
-    Ok((port, mac))
+    Ok((port, Some(mac)))
 }
 
 fn parse_mbuf_size(v: &str) -> Result<u16, OptionsError> {
@@ -699,6 +748,19 @@ mod tests {
     }
 
     #[test]
+    fn auto_peers_and_announcements() {
+        let c = cfg("--eth-peer=0,auto --eth-peer=1,0c:fe:c0:ff:ee:11 --announce --no-rx-warn=3");
+        assert!(c.auto_peer(0) && !c.auto_peer(1));
+        assert_eq!(c.peer(1), "0c:fe:c0:ff:ee:11".parse().unwrap());
+        assert!(c.announce);
+        assert_eq!(c.no_rx_warn, 3);
+        let c = cfg("--eth-peer=0,auto --eth-peer=0,0c:fe:c0:ff:ee:10");
+        assert!(!c.auto_peer(0), "the last --eth-peer of a port wins");
+        assert!(cfg("--eth-peer=0,0c:fe:c0:ff:ee:10 --eth-peer=0,auto").auto_peer(0));
+        assert_eq!(Config::default().no_rx_warn, 10);
+    }
+
+    #[test]
     fn help_and_abbreviations() {
         assert_eq!(parse(&args("--help")).unwrap(), Parsed::Help);
         assert_eq!(parse(&args("-h")).unwrap(), Parsed::Help);
@@ -723,6 +785,8 @@ mod tests {
         assert!(err("--stats-period=x").contains("--stats-period"));
         assert!(err("--eth-peer=0,zz").contains("Invalid ethernet address: zz"));
         assert!(err("--eth-peer=40,00:00:00:00:00:01").contains("below 32"));
+        assert!(err("--eth-peer=0").contains("PORT,auto"));
+        assert!(err("--no-rx-warn=x").contains("--no-rx-warn"));
         assert!(err("--nb-cores=0").contains("--nb-cores"));
         assert!(err("--rxd=0").contains("--rxd"));
         assert!(err("--txpkts=4000").contains("mbuf data size"));

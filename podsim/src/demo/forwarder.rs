@@ -8,9 +8,12 @@
 //! ```
 //!
 //! l2fwd pairs its ports 0 and 1 and, with the entrypoint's `--no-mac-updating`, leaves the
-//! frames as the generator built them (destination: the sink's MAC). l3fwd routes by
+//! frames as the generator built them (destination: the MAC the sink's device owns, given to the
+//! generator as `--eth-peer=0,<MAC>`, since forwarders drop MAC announcements). l3fwd routes by
 //! destination IP: the generator is told to send to 198.18.1.2 (`--tx-ip`), which l3fwd's
-//! default LPM table routes to port 1, and `--eth-dest=1,<sink MAC>` addresses the sink.
+//! default LPM table routes to port 1, and `--eth-dest=1,<sink MAC>` addresses the sink. The
+//! forwarder's ports own no MAC at the relay: like trusted promiscuous VFs, they get the
+//! unicast no other port owns.
 
 use crate::manifest::{DownwardItem, Nad, NetworkSelection, Pod};
 use crate::run::ROLE_LABEL;
@@ -25,7 +28,7 @@ pub const L3FWD_TX_IP: &str = "198.18.0.1,198.18.1.2";
 /// The forwarder, derived from `sink`: same resources and downward-API items (renamed for its
 /// container; it has as many VFs as the sink), two networks on the sink's first NAD,
 /// `DPDK_SAMPLE_APP=<app>`.
-pub fn pod(sink: &Pod, app: netutil::App) -> Pod {
+pub fn pod(sink: &Pod, app: netutil::App, sink_mac: &str) -> Pod {
     let mut fwd = sink.clone();
     fwd.name = POD.to_owned();
     fwd.labels.insert(ROLE_LABEL.into(), "fwd".into());
@@ -55,7 +58,6 @@ pub fn pod(sink: &Pod, app: netutil::App) -> Pod {
             *container = CONTAINER.to_owned();
         }
     }
-    let sink_mac = sink.networks[0].mac.clone().unwrap_or_default();
     let mut env: Vec<(String, String)> = fwd
         .container
         .env
@@ -107,7 +109,7 @@ mod tests {
     fn forwarder_from_the_sink() {
         let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let pods = read_pods(&repo.join(TRAFFIC_TEST)).unwrap();
-        let fwd = pod(&pods[1], netutil::App::L3fwd);
+        let fwd = pod(&pods[1], netutil::App::L3fwd, "0C:FE:C0:FF:EE:10");
         assert_eq!(fwd.container.env_var("CONTAINER_NAME"), Some("vdpa-fwd"));
         assert_eq!(fwd.container.env_var("DPDK_SAMPLE_APP"), Some("l3fwd"));
         assert_eq!(

@@ -5,6 +5,8 @@
 //! directory; see [`crate`]) over the vhost-user relay that plays the vDPA NIC and its
 //! switch, in two phases: `paced` (a rate this machine sustains without loss) and `max-rate`.
 //! With `--app l2fwd|l3fwd` a forwarder pod sits in the VLAN 1000 network ([`forwarder`]).
+//! `--device-macs own` gives each simulated vDPA device a MAC other than network-status's, as
+//! on legacy SR-IOV clusters; the manifest's generator finds the sink's by its announcements.
 //! The report ([`report`], [`html`]) goes to `--report-dir`.
 
 pub mod forwarder;
@@ -22,6 +24,7 @@ use crate::hugepages::HugepageMode;
 use crate::manifest::{self, Pod};
 use crate::placement::{Placement, Role};
 use crate::run::{self, role_of, RunSpec};
+use crate::topology::{self, DeviceMacs};
 use crate::{self as sim, PodsimError, Simulation};
 use report::{Phase, Placed, Report};
 
@@ -90,6 +93,30 @@ pub struct Options {
     /// auto: the pods share the free hugepages, else --no-huge; off: always --no-huge.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_hugepages)]
     pub hugepages: HugepageMode,
+    /// Which MAC each simulated vDPA device owns: network-status (the annotation's, as with
+    /// ovs-cni), or own (one of its own, as an mlx5 vDPA device under sriov-cni keeps the MAC
+    /// of `vdpa dev add`); the relay delivers unicast only to the owner, like the NIC's switch.
+    #[arg(long, value_name = "MODE", default_value = "network-status")]
+    pub device_macs: DeviceMacs,
+    /// legacy (deployment/: sriov-cni NADs) or switchdev (overlays/switchdev beside the
+    /// manifest's directory: ovs-cni NADs); the simulated pods see the variant's NADs.
+    #[arg(long, value_name = "VARIANT", default_value = "legacy", value_parser = parse_cluster)]
+    pub cluster: Cluster,
+}
+
+/// Which cluster path the NADs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cluster {
+    Legacy,
+    Switchdev,
+}
+
+fn parse_cluster(v: &str) -> Result<Cluster, String> {
+    match v {
+        "legacy" => Ok(Cluster::Legacy),
+        "switchdev" => Ok(Cluster::Switchdev),
+        _ => Err("expected legacy or switchdev".into()),
+    }
 }
 
 fn parse_duration(v: &str) -> Result<Duration, String> {
@@ -213,7 +240,18 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
     let report = Report {
         phases,
         app: opts.app.name().to_owned(),
-        topology: describe_topology(opts.app),
+        topology: format!(
+            "{}; devices own {} MACs; {} cluster NADs",
+            describe_topology(opts.app),
+            match opts.device_macs {
+                DeviceMacs::NetworkStatus => "the network-status",
+                DeviceMacs::Own => "their own (not network-status)",
+            },
+            match opts.cluster {
+                Cluster::Legacy => "legacy (sriov-cni)",
+                Cluster::Switchdev => "switchdev (ovs-cni)",
+            }
+        ),
         frame_size: opts.frame_size,
     };
     let json_path = report_dir.join("report.json");
@@ -247,13 +285,22 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
 }
 
 /// The pods of the demo: the manifest's, plus the forwarder for l2fwd/l3fwd.
-fn pods_for(app: App, mut pods: Vec<Pod>) -> Vec<Pod> {
+fn pods_for(app: App, mut pods: Vec<Pod>, macs: DeviceMacs) -> Vec<Pod> {
     if app != App::Testpmd {
         let sink_at = pods.len() - 1;
-        let fwd = forwarder::pod(&pods[sink_at], app);
+        let fwd = forwarder::pod(&pods[sink_at], app, &sink_mac(&pods[sink_at], macs));
         pods.insert(sink_at, fwd);
     }
     pods
+}
+
+/// The MAC the sink's first device owns: where traffic through a forwarder must be addressed,
+/// since announcements are not forwarded.
+fn sink_mac(sink: &Pod, macs: DeviceMacs) -> String {
+    match macs {
+        DeviceMacs::NetworkStatus => sink.networks[0].mac.clone().unwrap_or_default(),
+        DeviceMacs::Own => topology::own_mac(&sink.name, "net1"),
+    }
 }
 
 fn describe_topology(app: App) -> String {
@@ -303,14 +350,28 @@ fn run_phase(
     rate: Option<u64>,
     abort: &dyn Fn() -> bool,
 ) -> Result<Phase, DemoError> {
-    let pods = pods_for(opts.app, manifest::read_pods(&opts.manifest)?);
+    let pods = pods_for(
+        opts.app,
+        manifest::read_pods(&opts.manifest)?,
+        opts.device_macs,
+    );
+    // A forwarder drops MAC announcements, so the generator cannot learn the sink's MAC
+    // through it: it is told (the last --eth-peer of a port wins).
+    let through_forwarder = (opts.app != App::Testpmd)
+        .then(|| pods.last().map(|sink| sink_mac(sink, opts.device_macs)))
+        .flatten();
     let nad_dir = opts.manifest.parent().unwrap_or(Path::new("."));
-    let nads = manifest::read_nads(nad_dir)?;
+    // The overlay sits beside deployment/ (kustomize refuses it inside its base).
+    let overlay = (opts.cluster == Cluster::Switchdev)
+        .then(|| nad_dir.join("..").join(manifest::SWITCHDEV_OVERLAY));
+    let nads = manifest::cluster_nads(nad_dir, overlay.as_deref())?;
     let sim_opts = sim::Options {
         manifest: opts.manifest.clone(),
         nad_dir: nad_dir.to_path_buf(),
         root: root.to_path_buf(),
         hugepages: opts.hugepages,
+        device_macs: opts.device_macs,
+        overlay,
     };
     let fwd_nad = pods
         .iter()
@@ -335,6 +396,9 @@ fn run_phase(
             }
             if app == App::L3fwd {
                 words.extend(["--tx-ip".into(), forwarder::L3FWD_TX_IP.into()]);
+            }
+            if let Some(mac) = &through_forwarder {
+                words.push(format!("--eth-peer=0,{mac}"));
             }
         }
         words
@@ -410,6 +474,14 @@ mod tests {
             (DEFAULT_RATE, 64, App::Testpmd)
         );
         assert_eq!(o.duration, Duration::from_secs(10));
+        assert_eq!(o.device_macs, DeviceMacs::NetworkStatus);
+        assert_eq!(
+            parse(&["--device-macs", "own"]).unwrap().device_macs,
+            DeviceMacs::Own
+        );
+        assert_eq!(o.cluster, Cluster::Legacy);
+        let sw = parse(&["--cluster", "switchdev"]).unwrap();
+        assert_eq!(sw.cluster, Cluster::Switchdev);
         let o = parse(&[
             "--app=l2fwd",
             "--rate",
@@ -431,6 +503,8 @@ mod tests {
             (&["--app", "pktgen"], "testpmd, l2fwd or l3fwd"),
             (&["--duration", "nan"], "--duration"),
             (&["--hugepages", "yes"], "auto or off"),
+            (&["--device-macs", "mine"], "own or network-status"),
+            (&["--cluster", "ovn"], "legacy or switchdev"),
             (&["--bogus"], "bogus"),
         ] {
             let err = parse(bad).unwrap_err();
