@@ -185,13 +185,17 @@ impl Repr {
     }
 }
 
-/// Whether `frame` (untagged Ethernet) carries EtherType [`ETHERTYPE`]: the cheap test the
-/// forwarding paths make per packet, before any parsing.
+/// Whether `frame` (untagged Ethernet) carries EtherType [`ETHERTYPE`] and the announcement's
+/// [`MAGIC`]: the cheap test the forwarding paths make per packet, before any parsing. Other
+/// users of the experimental EtherType are not announcements: forwarders pass them on as the
+/// C programs do.
 #[inline]
 pub fn is_announcement(frame: &[u8]) -> bool {
+    let magic = ether::HEADER_LEN + field::MAGIC.start..ether::HEADER_LEN + field::MAGIC.end;
     frame
         .get(12..14)
         .is_some_and(|t| u16::from_be_bytes([t[0], t[1]]) == ETHERTYPE)
+        && frame.get(magic) == Some(&MAGIC[..])
 }
 
 /// Reads the announcement in `frame`, if it is one and valid. The announced MAC must be the
@@ -276,6 +280,10 @@ mod tests {
         assert!(!is_announcement(&f));
         assert!(decode(&f).is_err());
         assert!(!is_announcement(&[0x88]));
+        // The experimental EtherType with another payload is someone else's frame.
+        let mut foreign = [0x5a; 60];
+        foreign[12..14].copy_from_slice(&ETHERTYPE.to_be_bytes());
+        assert!(!is_announcement(&foreign));
     }
 
     #[test]
