@@ -84,64 +84,30 @@ impl Lpm {
     /// into per-packet loops: the same table memory read the same way gives the same answers.
     #[inline]
     pub fn lookup(&self, addr: u32) -> Option<u32> {
-        let entry = self.second_level(self.tbl24(addr), addr);
-        (entry & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0).then_some(entry & NEXT_HOP_MASK)
-    }
-
-    /// Four lookups at once, `default` for each miss: `rte_lpm_lookupx4` (C l3fwd's LPM path),
-    /// written out like [`Lpm::lookup`]. The four first-level reads are issued before any of
-    /// them is looked at, so their cache misses overlap instead of following one another.
-    #[inline]
-    pub fn lookup_x4(&self, addrs: [u32; 4], default: u32) -> [u32; 4] {
-        let entries = addrs.map(|a| self.tbl24(a));
-        let mut hops = [0; 4];
-        for i in 0..4 {
-            let entry = self.second_level(entries[i], addrs[i]);
-            hops[i] = if entry & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0 {
-                entry & NEXT_HOP_MASK
-            } else {
-                default
-            };
-        }
-        hops
-    }
-
-    /// The first-level (tbl24) entry for `addr`, as the u32 `rte_lpm_lookup` reads.
-    #[inline(always)]
-    fn tbl24(&self, addr: u32) -> u32 {
         let lpm = self.raw.as_ptr();
         // SAFETY: `lpm` is a valid table for as long as `self` lives and nothing mutates it
         // through &self. `addr >> 8` is below 2^24, the tbl24 length. rte_lpm_tbl_entry is a
         // 32-bit bitfield (next_hop:24, valid:1, valid_group:1, depth:6) read as the u32 that
         // rte_lpm_lookup reads.
-        unsafe {
+        let mut entry = unsafe {
             *std::ptr::addr_of!((*lpm).tbl24)
                 .cast::<u32>()
                 .add((addr >> 8) as usize)
-        }
-    }
-
-    /// `entry` itself, or, if it points to a second-level group (a prefix longer than /24
-    /// covers part of its range), the tbl8 entry for `addr` in that group.
-    #[inline(always)]
-    fn second_level(&self, entry: u32, addr: u32) -> u32 {
+        };
         if entry & dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
-            != dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
+            == dpdk_sys::RTE_LPM_VALID_EXT_ENTRY_BITMASK
         {
-            return entry;
+            let group = (entry & 0x00ff_ffff) as usize;
+            let index =
+                usize::from(addr as u8) + group * dpdk_sys::RTE_LPM_TBL8_GROUP_NUM_ENTRIES as usize;
+            // SAFETY: a valid extended tbl24 entry holds the index of an allocated tbl8 group
+            // of RTE_LPM_TBL8_GROUP_NUM_ENTRIES entries (rte_lpm's invariant), and the low
+            // byte of the address selects one of them.
+            entry = unsafe { *(*lpm).tbl8.cast::<u32>().add(index) };
         }
-        let group = (entry & NEXT_HOP_MASK) as usize;
-        let index =
-            usize::from(addr as u8) + group * dpdk_sys::RTE_LPM_TBL8_GROUP_NUM_ENTRIES as usize;
-        // SAFETY: a valid extended tbl24 entry holds the index of an allocated tbl8 group of
-        // RTE_LPM_TBL8_GROUP_NUM_ENTRIES entries (rte_lpm's invariant), and the low byte of the
-        // address selects one of them; the table is valid and not mutated through &self.
-        unsafe { *(*self.raw.as_ptr()).tbl8.cast::<u32>().add(index) }
+        (entry & dpdk_sys::RTE_LPM_LOOKUP_SUCCESS != 0).then_some(entry & 0x00ff_ffff)
     }
 }
-
-/// The next-hop bits of an `rte_lpm_tbl_entry` (24 bits).
-const NEXT_HOP_MASK: u32 = 0x00ff_ffff;
 
 impl Drop for Lpm {
     fn drop(&mut self) {

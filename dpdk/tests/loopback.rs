@@ -646,14 +646,6 @@ fn lpm(eal: &Eal) {
     assert_eq!(v4.lookup(ip("10.1.2.3")), Some(6));
     assert_eq!(v4.lookup(ip("10.1.2.200")), Some(5));
     assert_eq!(v4.lookup(ip("198.19.0.1")), None);
-    // Four at once: the same answers, the default for a miss, tbl8 entries among tbl24 ones.
-    let four = ["10.1.2.3", "198.19.0.1", "198.18.1.255", "10.1.2.200"].map(ip);
-    assert_eq!(v4.lookup_x4(four, 77), [6, 77, 1, 5]);
-    assert_eq!(
-        v4.lookup_x4(four, 77),
-        four.map(|a| v4.lookup(a).unwrap_or(77)),
-        "lookup_x4 agrees with lookup"
-    );
     assert!(
         v4.add("1.2.3.4".parse().unwrap(), 33, 1).is_err(),
         "depth 33 is rejected"

@@ -36,9 +36,6 @@ pub const BAD_PORT: u16 = u16::MAX;
 /// C's `EM_HASH_LOOKUP_COUNT` on x86.
 const EM_GROUP: usize = 8;
 
-/// C's `FWDSTEP`: LPM looks up this many IPv4 packets at once.
-const LPM_GROUP: usize = 4;
-
 /// Exact-match tables; only one of them is filled (IPv6 with `--ipv6`), the other misses.
 #[derive(Debug)]
 pub struct EmTables {
@@ -182,11 +179,8 @@ impl Router {
         }
     }
 
-    /// LPM as C's `l3fwd_lpm_process_packets` does it: classify the burst and read each
-    /// IPv4 destination (processx4_step1), look up groups of 4 at once when all four are IPv4
-    /// (processx4_step2, `rte_lpm_lookupx4` with the RX port for a miss), otherwise and for
-    /// the tail packet by packet (`lpm_get_dst_port`), then rewrite; returns the bytes of the
-    /// burst.
+    /// LPM in one pass per packet: classify, look up (C's processx4_step1/2), rewrite;
+    /// returns the bytes of the burst.
     #[inline(always)]
     fn decide_lpm<F: Frame, const SOFTWARE: bool, const STRICT: bool>(
         &self,
@@ -196,12 +190,11 @@ impl Router {
         dst: &mut [u16],
     ) -> u64 {
         let mut bytes = 0;
-        let mut types = [0u32; BURST];
-        let mut addrs = [0u32; BURST];
-        for ((p, ty), addr) in pkts.iter_mut().zip(&mut types).zip(&mut addrs) {
+        for (p, d) in pkts.iter_mut().zip(dst.iter_mut()) {
             bytes += p.packet_len() as u64;
             let device = if SOFTWARE { 0 } else { p.device_ptype() };
-            (*ty, *addr) = peek::<34, _>(p.bytes(), |f| {
+            let frame = p.bytes();
+            let (ty, addr) = peek::<34, _>(frame, |f| {
                 let ty = if SOFTWARE {
                     ptype::parse_lpm(f.first_chunk().expect("34 > 14"))
                 } else {
@@ -209,32 +202,14 @@ impl Router {
                 };
                 (ty, u32::from_be_bytes([f[30], f[31], f[32], f[33]]))
             });
-        }
-        let n = pkts.len();
-        let grouped = n / LPM_GROUP * LPM_GROUP;
-        for start in (0..grouped).step_by(LPM_GROUP).chain(grouped..n) {
-            let group = if start < grouped { LPM_GROUP } else { 1 };
-            let four = start..start + group;
-            let all_v4 = types[four.clone()]
-                .iter()
-                .fold(L3_IPV4, |acc, &ty| acc & ty)
-                != 0;
-            if group == LPM_GROUP && all_v4 {
-                let addrs: [u32; LPM_GROUP] = addrs[four.clone()].try_into().expect("4");
-                // Next hops are ports (at most 255 from a rule file): C's u16 truncation
-                // (a saturating pack of the four) is a no-op.
-                let hops = t.v4_x4(addrs, u32::from(rx));
-                for (d, hop) in dst[four].iter_mut().zip(hops) {
-                    *d = hop as u16;
-                }
+            let to = if ty & L3_IPV4 != 0 {
+                // Next hops are ports (at most 255 from a rule file): C's u16 truncation is
+                // a no-op.
+                t.v4(addr).map_or(rx, |hop| hop as u16)
             } else {
-                for i in four {
-                    dst[i] = route_lpm(t, pkts[i].bytes(), types[i], addrs[i], rx);
-                }
-            }
-        }
-        for ((p, d), &ty) in pkts.iter_mut().zip(dst.iter_mut()).zip(&types) {
-            *d = self.finish::<STRICT>(p.bytes(), ty, *d);
+                route_lpm(t, frame, ty, rx)
+            };
+            *d = self.finish::<STRICT>(frame, ty, to);
         }
         bytes
     }
@@ -310,10 +285,6 @@ pub struct Burst {
 pub trait LpmLookup {
     fn v4(&self, addr: u32) -> Option<u32>;
     fn v6(&self, addr: &[u8; 16]) -> Option<u32>;
-    /// Four IPv4 lookups, `default` for a miss (`rte_lpm_lookupx4`).
-    fn v4_x4(&self, addrs: [u32; LPM_GROUP], default: u32) -> [u32; LPM_GROUP] {
-        addrs.map(|a| self.v4(a).unwrap_or(default))
-    }
 }
 
 impl LpmLookup for LpmTables {
@@ -323,22 +294,17 @@ impl LpmLookup for LpmTables {
     }
 
     #[inline]
-    fn v4_x4(&self, addrs: [u32; LPM_GROUP], default: u32) -> [u32; LPM_GROUP] {
-        self.v4.lookup_x4(addrs, default)
-    }
-
-    #[inline]
     fn v6(&self, addr: &[u8; 16]) -> Option<u32> {
         self.v6.lookup(addr)
     }
 }
 
-/// C's `lpm_get_dst_port_with_ipv4`: IPv4 by its destination address `v4_dst` (read with the
-/// packet type), then IPv6, else the RX port.
+/// C's `lpm_get_dst_port`: IPv4 by destination address, then IPv6, else the RX port.
 #[inline]
-fn route_lpm(t: &impl LpmLookup, frame: &[u8], ptype: u32, v4_dst: u32, rx: u16) -> u16 {
+fn route_lpm(t: &impl LpmLookup, frame: &[u8], ptype: u32, rx: u16) -> u16 {
     let found = if ptype & L3_IPV4 != 0 {
-        t.v4(v4_dst)
+        let addr = peek::<34, _>(frame, |f| u32::from_be_bytes([f[30], f[31], f[32], f[33]]));
+        t.v4(addr)
     } else if ptype & L3_IPV6 != 0 {
         peek::<54, _>(frame, |f| {
             t.v6(f[38..54].try_into().expect("16 address bytes"))
@@ -568,23 +534,17 @@ mod tests {
 
     #[test]
     fn lpm_routes_and_misses() {
-        // The IPv4 destination as decide_lpm reads it: zeros past the end of a short frame.
-        let dst = |f: &[u8]| peek::<34, _>(f, |f| u32::from_be_bytes([f[30], f[31], f[32], f[33]]));
-        let route = |f: &[u8], ty: u32, rx: u16| route_lpm(&FakeLpm, f, ty, dst(f), rx);
         let hit = ipv4([1, 1, 1, 1], [10, 0, 0, 1], 17, [0; 4]);
-        assert_eq!(route(&hit, L3_IPV4_EXT_UNKNOWN, 0), 1);
+        assert_eq!(route_lpm(&FakeLpm, &hit, L3_IPV4_EXT_UNKNOWN, 0), 1);
         let miss = ipv4([1, 1, 1, 1], [11, 0, 0, 1], 17, [0; 4]);
-        assert_eq!(route(&miss, L3_IPV4_EXT_UNKNOWN, 0), 0);
+        assert_eq!(route_lpm(&FakeLpm, &miss, L3_IPV4_EXT_UNKNOWN, 0), 0);
         // Without an IP packet type, the address is not even looked at.
-        assert_eq!(route(&hit, 0, 3), 3);
+        assert_eq!(route_lpm(&FakeLpm, &hit, 0, 3), 3);
         let v6 = ipv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 5], 17);
-        assert_eq!(route(&v6, L3_IPV6_EXT_UNKNOWN, 0), 1);
-        assert_eq!(route(&v6, L3_IPV4_EXT_UNKNOWN, 0), 0);
+        assert_eq!(route_lpm(&FakeLpm, &v6, L3_IPV6_EXT_UNKNOWN, 0), 1);
+        assert_eq!(route_lpm(&FakeLpm, &v6, L3_IPV4_EXT_UNKNOWN, 0), 0);
         // A short frame reads zeros past its end: 0.0.0.0 misses.
-        assert_eq!(route(&hit[..30], L3_IPV4_EXT_UNKNOWN, 2), 2);
-        // Four at once: the fake's default x4 is four single lookups.
-        let four = [&hit, &miss, &hit, &miss].map(|f| dst(f));
-        assert_eq!(FakeLpm.v4_x4(four, 9), [1, 9, 1, 9]);
+        assert_eq!(route_lpm(&FakeLpm, &hit[..30], L3_IPV4_EXT_UNKNOWN, 2), 2);
     }
 
     #[test]
