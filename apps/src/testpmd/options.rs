@@ -580,7 +580,7 @@ fn parse_txpkts(v: &str) -> Result<Vec<u16>, OptionsError> {
     Ok(segs)
 }
 
-fn parse_eth_peer(v: &str) -> Result<(u16, MacAddr), OptionsError> {
+pub(crate) fn parse_eth_peer(v: &str) -> Result<(u16, MacAddr), OptionsError> {
     let (port, mac) = v
         .split_once(',')
         .ok_or_else(|| bad("eth-peer", v, "expected PORT,XX:XX:XX:XX:XX:XX"))?;
