@@ -23,9 +23,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The pod entrypoint (also `dpdk-app` with no arguments): discover the pod's devices and
-    /// run the app DPDK_SAMPLE_APP names (testpmd, l2fwd, l3fwd; unset: l3fwd) on them, with the
-    /// original image's default arguments plus TESTPMD_EXTRA_ARGS / L2FWD_EXTRA_ARGS /
-    /// L3FWD_EXTRA_ARGS.
+    /// run the app DPDK_SAMPLE_APP names (testpmd, l2fwd, l3fwd, rfc2544; unset: l3fwd) on them,
+    /// with the original image's default arguments plus TESTPMD_EXTRA_ARGS / L2FWD_EXTRA_ARGS /
+    /// L3FWD_EXTRA_ARGS / RFC2544_EXTRA_ARGS.
     Run {
         #[command(flatten)]
         flags: pod::DiscoveryFlags,

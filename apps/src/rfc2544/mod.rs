@@ -131,7 +131,12 @@ fn search(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         ));
     }
     let (_handles, io): (Vec<_>, Vec<_>) = ports.into_iter().unzip();
-    let mut gen = Generator::new(io, pool, cfg.burst);
+    let mut gen = Generator::new(
+        io,
+        pool,
+        cfg.burst,
+        cfg.tx_refused == options::TxRefused::Lost,
+    );
 
     let mut sweep = Sweep::new(cfg.search.clone(), cfg.sizes.clone())?;
     eprintln!(

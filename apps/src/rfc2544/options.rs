@@ -39,6 +39,23 @@ pub struct Config {
     pub stats_format: StatsFormat,
     /// Frames per TX burst.
     pub burst: u16,
+    pub tx_refused: TxRefused,
+}
+
+/// What a frame the generator's TX queue refuses is (`--tx-refused`).
+///
+/// On a NIC the wire takes every frame below line rate, so a full TX ring means the generator
+/// is at its limit. On the paths this toolkit tests (virtio-user, vhost-user, vDPA's virtio
+/// rings) the TX ring is the DUT's RX ring: it is full because the DUT stopped taking frames,
+/// which is loss at the DUT. Counting such frames as unsent instead makes every stall of the
+/// DUT look like a slow generator, and the search stops probing rates above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TxRefused {
+    /// Offered and lost (default).
+    #[default]
+    Lost,
+    /// Not offered: the achieved rate drops and the trial may be marked generator-limited.
+    Unsent,
 }
 
 impl Config {
@@ -66,6 +83,7 @@ const TABLE: &[Opt] = &[
     Opt::long("report-dir", HasArg::Required),
     Opt::long("stats-format", HasArg::Required),
     Opt::long("burst", HasArg::Required),
+    Opt::long("tx-refused", HasArg::Required),
 ];
 
 /// Default frames per TX burst (testpmd's `--burst` default).
@@ -88,6 +106,10 @@ const TAIL: &str = "\
   --stats-format FMT     text (default: progress lines and the table on stdout) or json
                          (progress lines on stderr, rfc2544.json's report on stdout)
   --burst N              frames per TX burst, 1..512 (default 32)
+  --tx-refused lost|unsent  frames the TX queue refuses (a virtio ring the DUT does not
+                         empty) count as offered and lost (default lost: on virtio and vhost
+                         paths the TX ring is the DUT's RX ring), or as never sent (unsent:
+                         a NIC's ring, full only at the generator's limit)
   -h, --help             this text
 
 Exit status: 0 when every frame size got verified results (or proved none exists above
@@ -109,6 +131,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
     let mut report_dir = None;
     let mut stats_format = StatsFormat::Text;
     let mut burst = DEFAULT_BURST;
+    let mut tx_refused = TxRefused::Lost;
     for (name, value) in getopt::scan(args, TABLE)? {
         let v = value.as_deref().unwrap_or("");
         b = match name {
@@ -153,6 +176,18 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
                     })?;
                 b
             }
+            "tx-refused" => {
+                tx_refused = match v {
+                    "lost" => TxRefused::Lost,
+                    "unsent" => TxRefused::Unsent,
+                    _ => {
+                        return Err(OptionsError::Value(format!(
+                            "--tx-refused {v:?}: expected lost or unsent"
+                        )))
+                    }
+                };
+                b
+            }
             other => unreachable!("option {other} is in the table but not handled"),
         };
     }
@@ -163,6 +198,7 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
         report_dir,
         stats_format,
         burst,
+        tx_refused,
     })))
 }
 
@@ -215,6 +251,7 @@ mod tests {
             ("--eth-peer 0,zz", "eth-peer"),
             ("--stats-format xml", "--stats-format"),
             ("--burst 0", "--burst"),
+            ("--tx-refused maybe", "--tx-refused"),
             ("--nope", "--nope"),
         ] {
             let e = run(line).unwrap_err().to_string();

@@ -59,6 +59,9 @@ pub struct Generator {
     pub burst: u16,
     pub hz: u64,
     pub clock: u16,
+    /// `--tx-refused lost`: frames the PMD refuses count as sent and lost (see
+    /// [`TxRefused`](super::options::TxRefused)).
+    pub refused_lost: bool,
     batch: Batch,
 }
 
@@ -72,13 +75,14 @@ pub enum Ended {
 }
 
 impl Generator {
-    pub fn new(ports: Vec<PortIo>, pool: Mempool, burst: u16) -> Generator {
+    pub fn new(ports: Vec<PortIo>, pool: Mempool, burst: u16, refused_lost: bool) -> Generator {
         Generator {
             ports,
             pool,
             burst,
             hz: tsc::hz().max(1),
             clock: packet::probe::clock_id(),
+            refused_lost,
             batch: Batch::new(usize::from(burst).max(32)),
         }
     }
@@ -149,6 +153,12 @@ impl Generator {
         }
         let sent = self.ports[i].tx.tx(&mut self.batch) as u16;
         self.batch.clear();
+        if self.refused_lost {
+            // Offered and lost at the peer's door: their sequence numbers stay used, so the
+            // receiver sees the gap (and the early stop the loss).
+            s.sent += u64::from(n);
+            return u64::from(n);
+        }
         if sent < n {
             if let Some(p) = &mut s.pacer {
                 p.refund(n - sent);

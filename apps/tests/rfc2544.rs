@@ -1,0 +1,208 @@
+//! `dpdk-app rfc2544` end to end: the search against a reflector over vhost-user/virtio-user
+//! (the pods' path), our testpmd macswap and DPDK's, with the report checked for internal
+//! consistency. Nothing here asserts a rate or a time: the machine may be loaded, and then
+//! the NDR is low, not wrong.
+
+mod testpmd_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+use testkit::{DpdkLock, MemoryMode, Proc, ScratchDir};
+use testpmd_support::*;
+
+/// Start-up (EAL init, vhost-user negotiation) on a loaded machine.
+const START: Duration = Duration::from_secs(60);
+/// The whole search, bounded by `--duration` below plus the path wait and start-up.
+const SEARCH: Duration = Duration::from_secs(240);
+
+/// The search settings of every run here: two sizes, short trials, a coarse resolution.
+const SEARCH_ARGS: &[&str] = &[
+    "--frame-sizes=64,1518",
+    "--trial-duration=0.5",
+    "--final-duration=1",
+    "--resolution=10",
+    "--duration=120",
+];
+
+/// Runs the search against `reflector` (a testpmd command without arguments); `c_testpmd`:
+/// DPDK's testpmd forwards on a worker lcore, so it gets both CPUs with its main lcore (which
+/// only waits) on the generator's.
+fn run_search(
+    reflector: &mut Command,
+    c_testpmd: bool,
+    tag: &str,
+) -> (String, PathBuf, ScratchDir) {
+    let dir = ScratchDir::new(tag);
+    let sock = dir.join("vhost.sock");
+    let (a, b) = testkit::two_cpus();
+    let mode = MemoryMode::NoHuge;
+    let refl_prefix = testkit::unique_prefix(&format!("{tag}-refl"));
+    let gen_prefix = testkit::unique_prefix(&format!("{tag}-gen"));
+    let lcores = if c_testpmd {
+        format!("{a},{b}")
+    } else {
+        a.to_string()
+    };
+    reflector.args(eal(
+        mode,
+        &lcores,
+        &refl_prefix,
+        &[format!("net_vhost0,iface={},queues=1", sock.display())],
+    ));
+    if c_testpmd && a != b {
+        reflector.arg(format!("--main-lcore={b}"));
+    }
+    reflector.arg("--").args([
+        "--forward-mode=macswap",
+        "--total-num-mbufs=8192",
+        "--no-mlockall",
+    ]);
+    let mut refl = Proc::spawn("reflector", reflector, Some(&refl_prefix));
+    refl.wait_for_path(&sock, START);
+    refl.wait_for_line("Checking link statuses", START);
+    let report_dir = dir.join("report");
+    let mut cmd = Command::new(APP);
+    cmd.arg("rfc2544")
+        .args(eal(
+            mode,
+            &b.to_string(),
+            &gen_prefix,
+            &[format!(
+                "net_virtio_user0,path={},queues=1,queue_size=1024",
+                sock.display()
+            )],
+        ))
+        .arg("--")
+        .args(SEARCH_ARGS)
+        .arg(format!("--report-dir={}", report_dir.display()));
+    let (out, killed) = Proc::spawn("rfc2544", &mut cmd, Some(&gen_prefix)).wait(SEARCH);
+    refl.signal("INT");
+    let _ = refl.wait(Duration::from_secs(30));
+    testkit::assert_success("rfc2544", &out, killed);
+    (stdout(&out), report_dir, dir)
+}
+
+fn rate(v: &Value) -> f64 {
+    v["rate_pps"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no rate_pps in {v}"))
+}
+
+/// What must hold whatever the machine's load: every size verified, NDR ≤ PDR ≤ the highest
+/// offered rate, the NDR's verification lost nothing, and unless the NDR is the maximum, a
+/// trial above it lost frames (the search's upper bound); ids unique; one progress line per
+/// trial; the table and the HTML written.
+fn check_report(stdout: &str, dir: &Path) {
+    let report = json(&dir.join("rfc2544.json"));
+    let ctx = format!("{stdout}\n{report:#}");
+    assert_eq!(report["version"], 1, "{ctx}");
+    assert_eq!(report["complete"], true, "{ctx}");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{ctx}");
+    let mut ids = Vec::new();
+    for (r, size) in results.iter().zip([64, 1518]) {
+        assert_eq!(r["size"], size, "{ctx}");
+        assert_eq!(r["ndr_status"], "verified", "{ctx}");
+        assert_eq!(r["pdr_status"], "verified", "{ctx}");
+        let max = r["max_rate_pps"].as_f64().unwrap();
+        let (ndr, pdr) = (&r["ndr"], &r["pdr"]);
+        assert!(
+            rate(ndr) <= rate(pdr) && rate(pdr) <= max,
+            "NDR ≤ PDR ≤ max: {ctx}"
+        );
+        assert_eq!(ndr["verified"], true, "{ctx}");
+        let trials = r["trials"].as_array().unwrap();
+        let verification = trials
+            .iter()
+            .find(|t| t["id"] == ndr["trial_id"])
+            .unwrap_or_else(|| panic!("NDR trial {} not listed: {ctx}", ndr["trial_id"]));
+        assert_eq!(verification["kind"], "final", "{ctx}");
+        assert_eq!(
+            verification["lost"], 0,
+            "the NDR's verification lost nothing: {ctx}"
+        );
+        assert!(verification["sent"].as_u64().unwrap() > 0, "{ctx}");
+        assert!(
+            !verification["latency_ns"].is_null(),
+            "same host: latency measured: {ctx}"
+        );
+        let above_lost = trials
+            .iter()
+            .any(|t| rate(t) > rate(ndr) && t["lost"].as_u64().unwrap() > 0);
+        assert!(
+            above_lost || rate(ndr) >= max,
+            "a trial above the NDR lost frames, or the NDR is the maximum: {ctx}"
+        );
+        for t in trials {
+            let id = t["id"].as_u64().unwrap();
+            assert!(
+                id != 0 && !ids.contains(&id),
+                "trial ids unique, never 0: {ctx}"
+            );
+            ids.push(id);
+            assert!(t["received"].as_u64() <= t["sent"].as_u64(), "{ctx}");
+        }
+    }
+    let progress = stdout.lines().filter(|l| l.starts_with('[')).count();
+    assert_eq!(progress, ids.len(), "one progress line per trial: {ctx}");
+    assert!(stdout.contains("RFC 2544 throughput"), "{ctx}");
+    let html = std::fs::read_to_string(dir.join("rfc2544.html")).unwrap();
+    assert!(html.contains("<svg"), "the HTML report has its plots");
+}
+
+#[test]
+fn finds_ndr_and_pdr_against_our_testpmd_macswap() {
+    let _lock = DpdkLock::acquire();
+    let mut refl = Command::new(APP);
+    refl.arg("testpmd");
+    let (stdout, report, _dir) = run_search(&mut refl, false, "r2544-ours");
+    check_report(&stdout, &report);
+}
+
+#[test]
+fn finds_ndr_and_pdr_against_dpdk_testpmd_macswap() {
+    let _lock = DpdkLock::acquire();
+    let mut refl = testkit::dpdk_testpmd();
+    let (stdout, report, _dir) = run_search(&mut refl, true, "r2544-c");
+    check_report(&stdout, &report);
+}
+
+/// Bad options are refused before DPDK starts, naming the option; `--help` states the
+/// defaults.
+#[test]
+fn options_are_checked_and_help_states_defaults() {
+    let help = Command::new(APP)
+        .args(["rfc2544", "--", "--help"])
+        .output()
+        .unwrap();
+    assert!(help.status.success());
+    let text = stdout(&help);
+    for needle in [
+        "(default 60, RFC 2544 §24)",
+        "--eth-peer",
+        "--report-dir",
+        "imix",
+    ] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    for (arg, want) in [
+        ("--frame-sizes=64,10", "--frame-sizes"),
+        ("--pdr-loss=-1", "--pdr-loss"),
+        ("--final-duration=0", "--final-duration"),
+        ("--frobnicate", "--frobnicate"),
+    ] {
+        let out = Command::new(APP)
+            .args(["rfc2544", "--", arg])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{arg}");
+        assert!(
+            err.contains("dpdk-app rfc2544: error") && err.contains(want),
+            "{arg}: {err}"
+        );
+    }
+}
