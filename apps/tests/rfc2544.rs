@@ -55,8 +55,11 @@ fn run_search(
     if c_testpmd && a != b {
         reflector.arg(format!("--main-lcore={b}"));
     }
+    // With a statistics period, DPDK's testpmd forwards until signalled instead of reading
+    // "Press enter to exit" from stdin (closed here).
     reflector.arg("--").args([
         "--forward-mode=macswap",
+        "--stats-period=1",
         "--total-num-mbufs=8192",
         "--no-mlockall",
     ]);

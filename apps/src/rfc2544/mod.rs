@@ -137,9 +137,11 @@ fn search(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         cfg.burst,
         cfg.tx_refused == options::TxRefused::Lost,
     );
+    gen.idle_sleep = cfg.idle_sleep;
 
     let mut sweep = Sweep::new(cfg.search.clone(), cfg.sizes.clone())?;
-    eprintln!(
+    // On stdout in both formats: the pod simulation waits for this line.
+    println!(
         "rfc2544: waiting up to {} s for frames to come back",
         PATH_TIMEOUT.as_secs()
     );
@@ -195,6 +197,12 @@ fn finish(cfg: &Config, sweep: &Sweep, stopped: bool) -> Result<(), Error> {
         })?;
     if let Some(dir) = &cfg.report_dir {
         write_reports(dir, &r)?;
+    }
+    if let Some(path) = &cfg.stats_file {
+        std::fs::write(path, r.to_json()).map_err(|source| Error::Write {
+            path: path.display().to_string(),
+            source,
+        })?;
     }
     if stopped {
         return Err(Error::Stopped);

@@ -8,6 +8,7 @@ use rfc2544::frame::{parse_frame_sizes, FrameSize};
 use rfc2544::search::{SearchConfig, SearchConfigBuilder};
 
 use crate::getopt::{self, GetoptError, HasArg, Opt};
+use crate::runopts::IdleSleep;
 use crate::stats::StatsFormat;
 
 /// Why the command line was refused; each message names the option.
@@ -37,6 +38,10 @@ pub struct Config {
     pub eth_peers: Vec<(u16, MacAddr)>,
     pub report_dir: Option<PathBuf>,
     pub stats_format: StatsFormat,
+    /// `--stats-file`: the JSON report here too (the pod simulation reads it).
+    pub stats_file: Option<PathBuf>,
+    /// `--idle-sleep-us`: give the CPU away when a pass found nothing to do.
+    pub idle_sleep: IdleSleep,
     /// Frames per TX burst.
     pub burst: u16,
     pub tx_refused: TxRefused,
@@ -84,6 +89,8 @@ const TABLE: &[Opt] = &[
     Opt::long("stats-format", HasArg::Required),
     Opt::long("burst", HasArg::Required),
     Opt::long("tx-refused", HasArg::Required),
+    Opt::long("stats-file", HasArg::Required),
+    Opt::long("idle-sleep-us", HasArg::Required),
 ];
 
 /// Default frames per TX burst (testpmd's `--burst` default).
@@ -104,7 +111,12 @@ const TAIL: &str = "\
   --eth-peer P,MAC       peer MAC of port P (default 02:00:00:00:00:<P>, as testpmd)
   --report-dir DIR       write DIR/rfc2544.json and DIR/rfc2544.html (created if missing)
   --stats-format FMT     text (default: progress lines and the table on stdout) or json
-                         (progress lines on stderr, rfc2544.json's report on stdout)
+                         (progress lines on stderr; on stdout the start line, then
+                         rfc2544.json's report)
+  --stats-file PATH      write the JSON report to PATH too
+  --idle-sleep-us N      sleep N microseconds when a pass over the ports sent and received
+                         nothing (CPUs shared with the reflector, as in the demo); default 0:
+                         busy-poll, which keeps the pacing exact
   --burst N              frames per TX burst, 1..512 (default 32)
   --tx-refused lost|unsent  frames the TX queue refuses (a virtio ring the DUT does not
                          empty) count as offered and lost (default lost: on virtio and vhost
@@ -132,6 +144,8 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
     let mut stats_format = StatsFormat::Text;
     let mut burst = DEFAULT_BURST;
     let mut tx_refused = TxRefused::Lost;
+    let mut stats_file = None;
+    let mut idle_sleep = IdleSleep::default();
     for (name, value) in getopt::scan(args, TABLE)? {
         let v = value.as_deref().unwrap_or("");
         b = match name {
@@ -176,6 +190,19 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
                     })?;
                 b
             }
+            "stats-file" => {
+                if v.is_empty() {
+                    return Err(OptionsError::Value(
+                        "--stats-file requires a non-empty path".into(),
+                    ));
+                }
+                stats_file = Some(PathBuf::from(v));
+                b
+            }
+            "idle-sleep-us" => {
+                idle_sleep = IdleSleep::parse(v).map_err(OptionsError::Value)?;
+                b
+            }
             "tx-refused" => {
                 tx_refused = match v {
                     "lost" => TxRefused::Lost,
@@ -199,6 +226,8 @@ pub fn parse(args: &[String]) -> Result<Parsed, OptionsError> {
         stats_format,
         burst,
         tx_refused,
+        stats_file,
+        idle_sleep,
     })))
 }
 

@@ -18,6 +18,7 @@ use rfc2544::frame::FrameSize;
 use rfc2544::search::{LatencySummary, TrialOutcome, TrialSpec};
 
 use crate::pacing::{share, TokenBucket};
+use crate::runopts::IdleSleep;
 use crate::signal::Stop;
 use crate::testpmd::probe::{ProbeRx, MAX_STREAMS};
 
@@ -62,6 +63,7 @@ pub struct Generator {
     /// `--tx-refused lost`: frames the PMD refuses count as sent and lost (see
     /// [`TxRefused`](super::options::TxRefused)).
     pub refused_lost: bool,
+    pub idle_sleep: IdleSleep,
     batch: Batch,
 }
 
@@ -83,6 +85,7 @@ impl Generator {
             hz: tsc::hz().max(1),
             clock: packet::probe::clock_id(),
             refused_lost,
+            idle_sleep: IdleSleep::default(),
             batch: Batch::new(usize::from(burst).max(32)),
         }
     }
@@ -189,9 +192,8 @@ impl Generator {
     fn drain_for(&mut self, d: Duration, stop: &Stop) {
         let end = Instant::now() + d;
         while Instant::now() < end && !stop.is_set() {
-            if self.receive(None) == 0 {
-                std::hint::spin_loop();
-            }
+            let n = self.receive(None);
+            self.idle_sleep.after_pass(n);
         }
     }
 
@@ -240,10 +242,12 @@ impl Generator {
         let mut stopped_early = false;
         let mut spins: u32 = 0;
         let end = loop {
+            let mut work = 0;
             for (i, s) in senders.iter_mut().enumerate() {
-                self.send(i, s, size, u64::MAX);
+                work += self.send(i, s, size, u64::MAX) as usize;
             }
-            self.receive(Some(&mut probe));
+            work += self.receive(Some(&mut probe));
+            self.idle_sleep.after_pass(work);
             let now = tsc::rdtsc();
             if now.wrapping_sub(t0) >= ticks {
                 break now;
@@ -268,9 +272,11 @@ impl Generator {
         let flush_end = Instant::now() + spec.flush.max;
         let mut last_rx = Instant::now();
         loop {
-            if self.receive(Some(&mut probe)) > 0 {
+            let n = self.receive(Some(&mut probe));
+            if n > 0 {
                 last_rx = Instant::now();
             }
+            self.idle_sleep.after_pass(n);
             let now = Instant::now();
             if counts(&probe, wire).received >= sent
                 || now >= flush_end
