@@ -97,8 +97,8 @@ fn rate(v: &Value) -> f64 {
 /// What must hold whatever the machine's load: every size verified, NDR ≤ PDR ≤ the highest
 /// offered rate, the NDR's verification lost nothing, and unless the NDR is the maximum, a
 /// trial above it lost frames (the search's upper bound); ids unique; one progress line per
-/// trial; the table and the HTML written.
-fn check_report(stdout: &str, dir: &Path) {
+/// trial (when the progress went to `stdout`); the table and the HTML written.
+fn check_report(stdout: &str, progress_on_stdout: bool, dir: &Path) {
     let report = json(&dir.join("rfc2544.json"));
     let ctx = format!("{stdout}\n{report:#}");
     assert_eq!(report["version"], 1, "{ctx}");
@@ -149,8 +149,10 @@ fn check_report(stdout: &str, dir: &Path) {
             assert!(t["received"].as_u64() <= t["sent"].as_u64(), "{ctx}");
         }
     }
-    let progress = stdout.lines().filter(|l| l.starts_with('[')).count();
-    assert_eq!(progress, ids.len(), "one progress line per trial: {ctx}");
+    if progress_on_stdout {
+        let progress = stdout.lines().filter(|l| l.starts_with('[')).count();
+        assert_eq!(progress, ids.len(), "one progress line per trial: {ctx}");
+    }
     assert!(stdout.contains("RFC 2544 throughput"), "{ctx}");
     let html = std::fs::read_to_string(dir.join("rfc2544.html")).unwrap();
     assert!(html.contains("<svg"), "the HTML report has its plots");
@@ -162,7 +164,7 @@ fn finds_ndr_and_pdr_against_our_testpmd_macswap() {
     let mut refl = Command::new(APP);
     refl.arg("testpmd");
     let (stdout, report, _dir) = run_search(&mut refl, false, "r2544-ours");
-    check_report(&stdout, &report);
+    check_report(&stdout, true, &report);
 }
 
 #[test]
@@ -170,7 +172,26 @@ fn finds_ndr_and_pdr_against_dpdk_testpmd_macswap() {
     let _lock = DpdkLock::acquire();
     let mut refl = testkit::dpdk_testpmd();
     let (stdout, report, _dir) = run_search(&mut refl, true, "r2544-c");
-    check_report(&stdout, &report);
+    check_report(&stdout, true, &report);
+}
+
+/// `dpdk-app demo --rfc2544`: deployment/vdpa-dpdk-rfc2544.yaml's pods through the relay, as
+/// in the cluster (entrypoint, RFC2544_EXTRA_ARGS, DPDK_SAMPLE_APP=rfc2544), to a consistent
+/// report.
+#[test]
+fn demo_runs_the_rfc2544_manifest_through_the_relay() {
+    let _lock = DpdkLock::acquire();
+    let dir = ScratchDir::new("r2544-demo");
+    let report = dir.join("report");
+    let out = Command::new(APP)
+        .args(["demo", "--rfc2544", "--report-dir"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", testkit::describe("demo", &out));
+    let text = stdout(&out);
+    assert!(text.contains("RFC 2544 throughput"), "{text}");
+    check_report(&text, false, &report);
 }
 
 /// Bad options are refused before DPDK starts, naming the option; `--help` states the

@@ -10,6 +10,7 @@
 pub mod forwarder;
 pub mod html;
 pub mod report;
+pub mod rfc2544;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,6 +91,11 @@ pub struct Options {
     /// auto: the pods share the free hugepages, else --no-huge; off: always --no-huge.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_hugepages)]
     pub hugepages: HugepageMode,
+    /// Run deployment/vdpa-dpdk-rfc2544.yaml instead (next to --manifest): the RFC 2544
+    /// search's generator pod against a macswap reflector pod, sizes 64 and 1518, 1 s trials,
+    /// 2 s verifications; --duration, --rate, --frame-size and --app do not apply.
+    #[arg(long)]
+    pub rfc2544: bool,
 }
 
 fn parse_duration(v: &str) -> Result<Duration, String> {
@@ -175,6 +181,10 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
     // Socket paths must stay short: the pods' files live under /tmp, the logs in the report.
     let work_dir = private_work_dir().map_err(io(&std::env::temp_dir()))?;
     let work = work_dir.path().to_path_buf();
+    if opts.rfc2544 {
+        let root = work.join("rfc2544");
+        return rfc2544::run(&opts, &binary, &placement, &root, &report_dir, &abort);
+    }
 
     let mut phases = Vec::new();
     for (name, rate) in [("paced", Some(opts.rate)), ("max-rate", None)] {
