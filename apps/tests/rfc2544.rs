@@ -29,12 +29,25 @@ const SEARCH_ARGS: &[&str] = &[
 
 /// Runs the search against `reflector` (a testpmd command without arguments); `c_testpmd`:
 /// DPDK's testpmd forwards on a worker lcore, so it gets both CPUs with its main lcore (which
-/// only waits) on the generator's.
+/// only waits) on the generator's. Asserts that the search succeeded.
 fn run_search(
     reflector: &mut Command,
     c_testpmd: bool,
     tag: &str,
 ) -> (String, PathBuf, ScratchDir) {
+    let (out, killed, report_dir, dir) = search(reflector, c_testpmd, tag, SEARCH_ARGS, None);
+    testkit::assert_success("rfc2544", &out, killed);
+    (stdout(&out), report_dir, dir)
+}
+
+/// The search with `args`; with `interrupt`, that signal is sent once this line is printed.
+fn search(
+    reflector: &mut Command,
+    c_testpmd: bool,
+    tag: &str,
+    args: &[&str],
+    interrupt: Option<(&str, &str)>,
+) -> (std::process::Output, bool, PathBuf, ScratchDir) {
     let dir = ScratchDir::new(tag);
     let sock = dir.join("vhost.sock");
     let (a, b) = testkit::two_cpus();
@@ -79,13 +92,17 @@ fn run_search(
             )],
         ))
         .arg("--")
-        .args(SEARCH_ARGS)
+        .args(args)
         .arg(format!("--report-dir={}", report_dir.display()));
-    let (out, killed) = Proc::spawn("rfc2544", &mut cmd, Some(&gen_prefix)).wait(SEARCH);
+    let mut gen = Proc::spawn("rfc2544", &mut cmd, Some(&gen_prefix));
+    if let Some((line, signal)) = interrupt {
+        gen.wait_for_line(line, START);
+        gen.signal(signal);
+    }
+    let (out, killed) = gen.wait(SEARCH);
     refl.signal("INT");
     let _ = refl.wait(Duration::from_secs(30));
-    testkit::assert_success("rfc2544", &out, killed);
-    (stdout(&out), report_dir, dir)
+    (out, killed, report_dir, dir)
 }
 
 fn rate(v: &Value) -> f64 {
@@ -173,6 +190,42 @@ fn finds_ndr_and_pdr_against_dpdk_testpmd_macswap() {
     let mut refl = testkit::dpdk_testpmd();
     let (stdout, report, _dir) = run_search(&mut refl, true, "r2544-c");
     check_report(&stdout, true, &report);
+}
+
+/// SIGTERM (how Kubernetes stops a pod) ends the search cleanly: the trial in progress is
+/// dropped, the partial report is printed and written, and the exit status says it is not a
+/// result.
+#[test]
+fn sigterm_writes_a_partial_report_and_fails() {
+    let _lock = DpdkLock::acquire();
+    let mut refl = Command::new(APP);
+    refl.arg("testpmd");
+    let args = [
+        "--frame-sizes=64,1518",
+        "--trial-duration=2",
+        "--final-duration=60",
+    ];
+    let (out, killed, report, _dir) = search(
+        &mut refl,
+        false,
+        "r2544-term",
+        &args,
+        Some(("[64] #1 ", "TERM")),
+    );
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(!killed && out.status.code() == Some(1), "{text}\n{err}");
+    assert!(err.contains("stopped by a signal"), "{err}");
+    assert!(
+        text.contains("RFC 2544 throughput"),
+        "the partial table: {text}"
+    );
+    let r = json(&report.join("rfc2544.json"));
+    assert_eq!(r["complete"], false, "{r}");
+    assert!(
+        !r["results"][0]["trials"].as_array().unwrap().is_empty(),
+        "the trials run so far are kept: {r}"
+    );
+    assert!(report.join("rfc2544.html").exists());
 }
 
 /// `dpdk-app demo --rfc2544`: deployment/vdpa-dpdk-rfc2544.yaml's pods through the relay, as
