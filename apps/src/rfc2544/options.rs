@@ -287,6 +287,25 @@ mod tests {
             assert!(e.contains(want), "{line}: {e}");
         }
         assert!(matches!(parse(&args("--help")), Ok(Parsed::Help)));
+        assert!(run("--duration 1e400").is_err() && run("--resolution 1e-400%x").is_err());
         assert!(help().contains("(default 60, RFC 2544 §24)"));
+    }
+
+    proptest::proptest! {
+        /// Whatever the command line, parsing answers (an error naming the option, or a
+        /// config); it never panics.
+        #[test]
+        fn any_command_line_is_answered(
+            words in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(TABLE.iter().filter_map(|o| o.long)
+                        .map(|l| format!("--{l}")).collect::<Vec<_>>()),
+                    ".{0,12}",
+                ],
+                0..8,
+            )
+        ) {
+            let _ = parse(&words);
+        }
     }
 }
