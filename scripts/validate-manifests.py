@@ -1213,8 +1213,8 @@ SELF_TESTS: list[tuple[str, Callable[[Context], None], str]] = [
      r"frames"),
     ("RFC 2544 generator peering with the reflector's other VLAN",
      lambda c: _env(c, "vdpa-rfc2544-gen", "RFC2544_EXTRA_ARGS").__setitem__(
-         "value", "--eth-peer=0,0C:FE:C0:FF:EE:31 --eth-peer=1,0C:FE:C0:FF:EE:30"),
-     r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[RFC2544_EXTRA_ARGS\]: --eth-peer=0,0C:FE:C0:FF:EE:31: "
+         "value", "--eth-peer=0,0C:FE:C0:FF:EE:51 --eth-peer=1,0C:FE:C0:FF:EE:50"),
+     r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[RFC2544_EXTRA_ARGS\]: --eth-peer=0,0C:FE:C0:FF:EE:51: "
      r"port 0 is on vdpa-mlx-vhost-net-1000"),
     ("pod image is not what make images builds",
      lambda c: _container(c, "vdpa-pod-sink").__setitem__("image", "dpdk-app-centos:latest"),
