@@ -111,8 +111,9 @@ fn rate(v: &Value) -> f64 {
         .unwrap_or_else(|| panic!("no rate_pps in {v}"))
 }
 
-/// What must hold whatever the machine's load: every size verified, NDR ≤ PDR ≤ the highest
-/// offered rate, the NDR's verification lost nothing, and unless the NDR is the maximum, a
+/// What must hold whatever the machine's load: every goal of every size verified (or shown to
+/// have no rate above the minimum), NDR ≤ PDR ≤ the highest offered rate, the verifications
+/// listed with latency, the NDR's lost nothing, and unless the NDR is the maximum, a
 /// trial above it lost frames (the search's upper bound); ids unique; one progress line per
 /// trial (when the progress went to `stdout`); the table and the HTML written.
 fn check_report(stdout: &str, progress_on_stdout: bool, dir: &Path) {
@@ -125,37 +126,44 @@ fn check_report(stdout: &str, progress_on_stdout: bool, dir: &Path) {
     let mut ids = Vec::new();
     for (r, size) in results.iter().zip([64, 1518]) {
         assert_eq!(r["size"], size, "{ctx}");
-        assert_eq!(r["ndr_status"], "verified", "{ctx}");
-        assert_eq!(r["pdr_status"], "verified", "{ctx}");
-        let max = r["max_rate_pps"].as_f64().unwrap();
-        let (ndr, pdr) = (&r["ndr"], &r["pdr"]);
-        assert!(
-            rate(ndr) <= rate(pdr) && rate(pdr) <= max,
-            "NDR ≤ PDR ≤ max: {ctx}"
-        );
-        assert_eq!(ndr["verified"], true, "{ctx}");
+        // A goal is verified, or shown to have no rate above --min-rate (a loaded machine can
+        // lose frames even there); either way it is settled and reported as such.
         let trials = r["trials"].as_array().unwrap();
-        let verification = trials
-            .iter()
-            .find(|t| t["id"] == ndr["trial_id"])
-            .unwrap_or_else(|| panic!("NDR trial {} not listed: {ctx}", ndr["trial_id"]));
-        assert_eq!(verification["kind"], "final", "{ctx}");
-        assert_eq!(
-            verification["lost"], 0,
-            "the NDR's verification lost nothing: {ctx}"
-        );
-        assert!(verification["sent"].as_u64().unwrap() > 0, "{ctx}");
-        assert!(
-            !verification["latency_ns"].is_null(),
-            "same host: latency measured: {ctx}"
-        );
-        let above_lost = trials
-            .iter()
-            .any(|t| rate(t) > rate(ndr) && t["lost"].as_u64().unwrap() > 0);
-        assert!(
-            above_lost || rate(ndr) >= max,
-            "a trial above the NDR lost frames, or the NDR is the maximum: {ctx}"
-        );
+        let max = r["max_rate_pps"].as_f64().unwrap();
+        for goal in ["ndr", "pdr"] {
+            match r[format!("{goal}_status")].as_str() {
+                Some("verified") => {
+                    let g = &r[goal];
+                    assert_eq!(g["verified"], true, "{goal}: {ctx}");
+                    assert!(rate(g) <= max, "{goal} ≤ max: {ctx}");
+                    let v = trials
+                        .iter()
+                        .find(|t| t["id"] == g["trial_id"])
+                        .unwrap_or_else(|| panic!("{goal} trial not listed: {ctx}"));
+                    assert_eq!(v["kind"], "final", "{goal}: {ctx}");
+                    assert!(v["sent"].as_u64().unwrap() > 0, "{ctx}");
+                    assert!(
+                        !v["latency_ns"].is_null(),
+                        "same host: latency measured: {ctx}"
+                    );
+                }
+                Some("no-result") => assert!(r[goal].is_null(), "{goal}: {ctx}"),
+                other => panic!("{goal} status {other:?}: {ctx}"),
+            }
+        }
+        let (ndr, pdr) = (&r["ndr"], &r["pdr"]);
+        if !ndr.is_null() {
+            assert!(!pdr.is_null() && rate(ndr) <= rate(pdr), "NDR ≤ PDR: {ctx}");
+            let v = trials.iter().find(|t| t["id"] == ndr["trial_id"]).unwrap();
+            assert_eq!(v["lost"], 0, "the NDR's verification lost nothing: {ctx}");
+            let above_lost = trials
+                .iter()
+                .any(|t| rate(t) > rate(ndr) && t["lost"].as_u64().unwrap() > 0);
+            assert!(
+                above_lost || rate(ndr) >= max,
+                "a trial above the NDR lost frames, or the NDR is the maximum: {ctx}"
+            );
+        }
         for t in trials {
             let id = t["id"].as_u64().unwrap();
             assert!(
