@@ -60,6 +60,12 @@ demo: ## the traffic test on this machine with a report (installs what is missin
 	$(CARGO) build --release --locked -p dpdk-app
 	./target/release/dpdk-app demo $(DEMO_ARGS)
 
+.PHONY: rfc2544-demo
+rfc2544-demo: ## the RFC 2544 search (deployment/vdpa-dpdk-rfc2544.yaml) on this machine, report in rfc2544-report/
+	./scripts/install-deps.sh
+	$(CARGO) build --release --locked -p dpdk-app
+	./target/release/dpdk-app demo --rfc2544 --report-dir rfc2544-report $(DEMO_ARGS)
+
 # The two bench targets (docs/benchmarks.md); plain `cargo bench` runs the same and also builds
 # every crate's libtest harness in release mode.
 BENCHES := -p dpdk-app --bench side_by_side --bench per_packet

@@ -142,14 +142,20 @@ CNI_VERSIONS = {"0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}
 # NetworkSelectionElement JSON fields (network-attachment-definition-client types.go).
 NETWORK_SELECTION_KEYS = {"name", "namespace", "ips", "mac", "infiniband-guid", "interface", "portMappings",
                           "bandwidth", "cni-args", "default-route", "ipam-claim-reference"}
-SAMPLE_APPS = {"testpmd", "l2fwd", "l3fwd"}
+SAMPLE_APPS = {"testpmd", "l2fwd", "l3fwd", "rfc2544"}
 # testpmd 22.11 forwarding engines (fwd_engines[] in app/test-pmd/testpmd.c).
 TESTPMD_FWD_MODES = {"io", "mac", "macswap", "flowgen", "rxonly", "txonly", "csum", "icmpecho", "noisy", "5tswap",
                      "ieee1588", "shared_rxq"}
 ALLOWED_ADDED_CAPS = {"IPC_LOCK", "SYS_RESOURCE", "SYS_NICE"}
 REQUIRED_CAPS = {"IPC_LOCK"}
-WORKLOAD_FILES = {"vdpa-single.yaml", "vdpa-dpdk-traffic-test.yaml"}
+WORKLOAD_FILES = {"vdpa-single.yaml", "vdpa-dpdk-traffic-test.yaml", "vdpa-dpdk-rfc2544.yaml"}
 TRAFFIC_TEST = "vdpa-dpdk-traffic-test.yaml"
+RFC2544_TEST = "vdpa-dpdk-rfc2544.yaml"
+# The RFC 2544 test: a generator that runs the search once, a reflector that returns frames.
+EXPECTED_RFC2544_PODS = {
+    "vdpa-rfc2544-gen": {"selector": "vdpa-test-role-gen", "app": "rfc2544", "restart": "Never"},
+    "vdpa-rfc2544-reflector": {"selector": "vdpa-test-role-sink", "app": "testpmd", "modes": {"macswap", "io"}},
+}
 # The traffic test of the issue: node selector, MAC per network, forward mode.
 EXPECTED_TRAFFIC_PODS = {
     "vdpa-pod-gen": {"selector": "vdpa-test-role-gen", "mode": "txonly",
@@ -748,6 +754,7 @@ def check_pods(ctx: Context, p: Problems, resources: dict[str, Resource], nads: 
                 p.add(d.file, d.ref, f"spec.volumes[{name}].hostPath",
                       "a vDPA workload pod gets its device from the device plugin, not a hostPath")
         check_traffic_pod(d, p, nets)
+        check_rfc2544_pod(d, p, nets)
 
 
 def check_container_resources(d: Doc, p: Problems, base: str, c: dict, resources: dict[str, Resource],
@@ -796,11 +803,12 @@ def check_container_env(d: Doc, p: Problems, base: str, c: dict, nets: list[dict
     for k in env:
         if (k or "").endswith("_EXTRA_ARGS") and k != f"{str(app).upper()}_EXTRA_ARGS":
             p.add(d.file, d.ref, f"{base}.env[{k}]", f"has no effect with DPDK_SAMPLE_APP={app}")
-    if app != "testpmd" or "TESTPMD_EXTRA_ARGS" not in env:
+    var = f"{str(app).upper()}_EXTRA_ARGS"
+    if app not in ("testpmd", "rfc2544") or var not in env:
         return
-    f = f"{base}.env[TESTPMD_EXTRA_ARGS]"
+    f = f"{base}.env[{var}]"
     try:
-        args = shlex.split(str(env["TESTPMD_EXTRA_ARGS"].get("value", "")))
+        args = shlex.split(str(env[var].get("value", "")))
     except ValueError as e:
         p.add(d.file, d.ref, f, f"cannot be split: {e}")
         return
@@ -912,16 +920,25 @@ def check_container_security(d: Doc, p: Problems, base: str, c: dict) -> None:
         p.add(d.file, d.ref, f"{f}.capabilities.add", f"{cap} is required (vhost-vdpa pins memory)")
 
 
-def check_traffic_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
-    if Path(d.file).name != TRAFFIC_TEST:
-        return
-    want = EXPECTED_TRAFFIC_PODS.get(d.name)
+def expected_pod(d: Doc, p: Problems, file: str, expected: dict[str, dict]) -> dict | None:
+    """The expectations for pod `d` of test manifest `file` (None: another file, or reported as unexpected),
+    with its node selector checked."""
+    if Path(d.file).name != file:
+        return None
+    want = expected.get(d.name)
     if want is None:
-        p.add(d.file, d.ref, "metadata.name", f"unexpected pod (the test has {', '.join(EXPECTED_TRAFFIC_PODS)})")
-        return
+        p.add(d.file, d.ref, "metadata.name", f"unexpected pod (the test has {', '.join(expected)})")
+        return None
     sel = (d.obj.get("spec") or {}).get("nodeSelector") or {}
     if sel != {want["selector"]: "true"}:
         p.add(d.file, d.ref, "spec.nodeSelector", f"must be {{{want['selector']}: \"true\"}}")
+    return want
+
+
+def check_traffic_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
+    want = expected_pod(d, p, TRAFFIC_TEST, EXPECTED_TRAFFIC_PODS)
+    if want is None:
+        return
     got = [(n.get("name"), str(n.get("mac", "")).upper()) for n in nets]
     if got != want["macs"]:
         p.add(d.file, d.ref, f"metadata.annotations[{NETWORKS_ANNOTATION}]", f"must be {want['macs']} (got {got})")
@@ -940,6 +957,38 @@ def check_traffic_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
         if want["mode"] == "rxonly" and "--announce" not in args.split():
             p.add(d.file, d.ref, f"spec.{cf}.env[TESTPMD_EXTRA_ARGS]",
                   "must contain --announce: the generator's --eth-peer=P,auto waits for the sink's MAC announcements")
+
+
+def check_rfc2544_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
+    want = expected_pod(d, p, RFC2544_TEST, EXPECTED_RFC2544_PODS)
+    if want is None:
+        return
+    spec = d.obj.get("spec") or {}
+    if "restart" in want and spec.get("restartPolicy") != want["restart"]:
+        p.add(d.file, d.ref, "spec.restartPolicy", f"must be {want['restart']}: the search runs once and ends")
+    for cf, c in containers(spec):
+        env = env_map(c)
+        app = str((env.get("DPDK_SAMPLE_APP") or {}).get("value", ""))
+        if app != want["app"]:
+            p.add(d.file, d.ref, f"spec.{cf}.env[DPDK_SAMPLE_APP]", f"must be {want['app']}")
+            continue
+        var = f"{app.upper()}_EXTRA_ARGS"
+        args = str((env.get(var) or {}).get("value", "")).split()
+        if "modes" in want:
+            modes = {a.partition("=")[2] for a in args if a.startswith("--forward-mode=")}
+            if not modes or not modes <= want["modes"]:
+                p.add(d.file, d.ref, f"spec.{cf}.env[{var}]",
+                      f"the reflector must return frames: --forward-mode={' or '.join(sorted(want['modes']))}")
+            if "--announce" not in args:
+                p.add(d.file, d.ref, f"spec.{cf}.env[{var}]",
+                      "must contain --announce: the generator's --eth-peer=P,auto waits for the reflector's MAC announcements")
+        else:
+            peers = [a for a in args if a.startswith("--eth-peer")]
+            want_peers = [f"--eth-peer={i},auto" for i in range(len(nets))]
+            if peers != want_peers:
+                p.add(d.file, d.ref, f"spec.{cf}.env[{var}]",
+                      f"the generator needs {' '.join(want_peers)}: a vDPA device may own another MAC than the "
+                      f"annotation's, so it must learn the reflector's from its announcements (got {' '.join(peers) or 'none'})")
 
 
 def check_images(ctx: Context, p: Problems) -> None:
@@ -1321,6 +1370,26 @@ SELF_TESTS: list[tuple[str, Callable[[Context], None], str]] = [
     ("sink in the wrong forward mode",
      lambda c: _env(c, "vdpa-pod-sink", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=io"),
      r"Pod/vdpa-pod-sink: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --forward-mode=rxonly"),
+    ("RFC 2544 generator running another app",
+     lambda c: _env(c, "vdpa-rfc2544-gen", "DPDK_SAMPLE_APP").__setitem__("value", "testpmd"),
+     r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[DPDK_SAMPLE_APP\]: must be rfc2544"),
+    ("RFC 2544 reflector that does not return frames",
+     lambda c: _env(c, "vdpa-rfc2544-reflector", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=rxonly"),
+     r"Pod/vdpa-rfc2544-reflector: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: the reflector must return "
+     r"frames"),
+    ("RFC 2544 generator peering with the reflector's other VLAN",
+     lambda c: _env(c, "vdpa-rfc2544-gen", "RFC2544_EXTRA_ARGS").__setitem__(
+         "value", "--eth-peer=0,0C:FE:C0:FF:EE:51 --eth-peer=1,0C:FE:C0:FF:EE:50"),
+     r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[RFC2544_EXTRA_ARGS\]: --eth-peer=0,0C:FE:C0:FF:EE:51: "
+     r"port 0 is on vdpa-mlx-vhost-net-1000"),
+    ("RFC 2544 generator with fixed peers",
+     lambda c: _env(c, "vdpa-rfc2544-gen", "RFC2544_EXTRA_ARGS").__setitem__(
+         "value", "--eth-peer=0,0C:FE:C0:FF:EE:50 --eth-peer=1,0C:FE:C0:FF:EE:51"),
+     r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[RFC2544_EXTRA_ARGS\]: the generator needs "
+     r"--eth-peer=0,auto --eth-peer=1,auto"),
+    ("RFC 2544 reflector that does not announce",
+     lambda c: _env(c, "vdpa-rfc2544-reflector", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=macswap"),
+     r"Pod/vdpa-rfc2544-reflector: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --announce"),
     ("pod image is not what make images builds",
      lambda c: _container(c, "vdpa-pod-sink").__setitem__("image", "dpdk-app-centos:latest"),
      r"Pod/vdpa-pod-sink: spec.containers\[0\].image: 'dpdk-app-centos:latest' is not the image `make images` builds"),

@@ -19,6 +19,7 @@ pub mod l2fwd;
 pub mod l3fwd;
 pub mod pod;
 pub mod relay;
+pub mod rfc2544;
 pub mod sample_args;
 pub mod testpmd;
 pub mod txbuffer;

@@ -23,9 +23,9 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The pod entrypoint (also `dpdk-app` with no arguments): discover the pod's devices and
-    /// run the app DPDK_SAMPLE_APP names (testpmd, l2fwd, l3fwd; unset: l3fwd) on them, with the
-    /// original image's default arguments plus TESTPMD_EXTRA_ARGS / L2FWD_EXTRA_ARGS /
-    /// L3FWD_EXTRA_ARGS.
+    /// run the app DPDK_SAMPLE_APP names (testpmd, l2fwd, l3fwd, rfc2544; unset: l3fwd) on them,
+    /// with the original image's default arguments plus TESTPMD_EXTRA_ARGS / L2FWD_EXTRA_ARGS /
+    /// L3FWD_EXTRA_ARGS / RFC2544_EXTRA_ARGS.
     Run {
         #[command(flatten)]
         flags: pod::DiscoveryFlags,
@@ -82,6 +82,14 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
         _args: Vec<String>,
     },
+    /// RFC 2544 throughput search: NDR and PDR per frame size, with latency, against a
+    /// reflector; writes rfc2544.json and rfc2544.html.
+    /// Usage: dpdk-app rfc2544 [EAL args] -- [--frame-sizes LIST] ... (--help)
+    #[command(disable_help_flag = true)]
+    Rfc2544 {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
+        _args: Vec<String>,
+    },
     /// The vhost-user switch that stands in for the vDPA NIC on one machine (demo, pod
     /// simulation). Usage: dpdk-app relay [EAL args] -- --segment NAME=PORTS ... (--help)
     #[command(disable_help_flag = true)]
@@ -123,6 +131,7 @@ fn main() -> ExitCode {
         Command::L3fwd { .. } => finish("l3fwd", dpdk_app::l3fwd::run(&args)),
         Command::Demo { .. } => finish("demo", demo(&args)),
         Command::Relay { .. } => finish("relay", dpdk_app::relay::run(&args)),
+        Command::Rfc2544 { .. } => finish("rfc2544", dpdk_app::rfc2544::run(&args)),
         Command::Testpmd { .. } => finish("testpmd", dpdk_app::testpmd::run(&args)),
     }
 }

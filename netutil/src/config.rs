@@ -18,7 +18,7 @@ pub const WAIT_SECS_VAR: &str = "NETUTIL_WAIT_SECS";
 /// Variable giving this container's name, to pick its hugepage files.
 pub const CONTAINER_NAME_VAR: &str = "CONTAINER_NAME";
 
-/// Variable selecting the app the entrypoint runs (testpmd, l2fwd, l3fwd).
+/// Variable selecting the app the entrypoint runs (testpmd, l2fwd, l3fwd, rfc2544).
 pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
 /// Variable setting the ring size of every virtio-user port (`queue_size=`); not in the
 /// original, whose ports kept virtio-user's 256.
@@ -59,6 +59,7 @@ pub fn extra_args_var(app: App) -> &'static str {
         App::Testpmd => "TESTPMD_EXTRA_ARGS",
         App::L2fwd => "L2FWD_EXTRA_ARGS",
         App::L3fwd => "L3FWD_EXTRA_ARGS",
+        App::Rfc2544 => "RFC2544_EXTRA_ARGS",
     }
 }
 

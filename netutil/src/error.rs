@@ -210,15 +210,15 @@ pub enum Error {
         /// The usable CPUs.
         cpus: Vec<u32>,
     },
-    /// An app name that is not testpmd, l2fwd or l3fwd.
-    #[error("unknown app {given:?} (expected one of: testpmd, l2fwd, l3fwd)")]
+    /// An app name that is not testpmd, l2fwd, l3fwd or rfc2544.
+    #[error("unknown app {given:?} (expected one of: testpmd, l2fwd, l3fwd, rfc2544)")]
     UnknownApp {
         /// The name given.
         given: String,
     },
-    /// A variable naming an app that is not testpmd, l2fwd or l3fwd.
+    /// A variable naming an app that is not testpmd, l2fwd, l3fwd or rfc2544.
     #[error(
-        "{var}={:?} is not an app: expected one of testpmd, l2fwd, l3fwd",
+        "{var}={:?} is not an app: expected one of testpmd, l2fwd, l3fwd, rfc2544",
         printable(given)
     )]
     UnknownAppIn {

@@ -46,11 +46,13 @@ pub enum App {
     L2fwd,
     /// l3fwd.
     L3fwd,
+    /// The RFC 2544 throughput search (`dpdk-app rfc2544`), a generator that finishes.
+    Rfc2544,
 }
 
 impl App {
     /// Every app, in the order the original listed them.
-    pub const ALL: [App; 3] = [App::Testpmd, App::L2fwd, App::L3fwd];
+    pub const ALL: [App; 4] = [App::Testpmd, App::L2fwd, App::L3fwd, App::Rfc2544];
 
     /// The app's name, as `DPDK_SAMPLE_APP` spells it.
     pub fn name(self) -> &'static str {
@@ -58,6 +60,7 @@ impl App {
             App::Testpmd => "testpmd",
             App::L2fwd => "l2fwd",
             App::L3fwd => "l3fwd",
+            App::Rfc2544 => "rfc2544",
         }
     }
 }
@@ -777,6 +780,8 @@ fn lcores(
     }
     let count = match app {
         App::L3fwd => usize::from(queues),
+        // One loop on the main lcore sends and receives.
+        App::Rfc2544 => 1,
         App::Testpmd | App::L2fwd => cpus.len(),
     }
     .min(cpus.len())

@@ -18,7 +18,10 @@ fn original(app: App) -> Vec<String> {
             format!("-m 1024 -n 4 -l 1-3 --master-lcore 1 --iova-mode=va {GEN_VDEVS} --no-pci")
         }
         App::L2fwd => format!("-m 1024 -n 4 -l 1-3 {GEN_VDEVS} --no-pci"),
-        App::L3fwd => format!("-m 1024 -n 4 -l 1 --master-lcore 1 {GEN_VDEVS} --no-pci"),
+        // Not in the original image; planned like l3fwd, on one lcore.
+        App::L3fwd | App::Rfc2544 => {
+            format!("-m 1024 -n 4 -l 1 --master-lcore 1 {GEN_VDEVS} --no-pci")
+        }
     })
 }
 

@@ -34,6 +34,7 @@ fn forwarding_marker(app: netutil::App) -> &'static str {
         netutil::App::Testpmd => "start packet forwarding",
         netutil::App::L2fwd => "L2FWD: entering main loop",
         netutil::App::L3fwd => "L3FWD: entering main loop",
+        netutil::App::Rfc2544 => "rfc2544: waiting up to",
     }
 }
 

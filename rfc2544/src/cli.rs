@@ -34,7 +34,8 @@ pub const SEARCH_HELP: &str = "\
 
 /// The frame-size and search options' help.
 pub fn help() -> String {
-    format!("{FRAME_SIZES_HELP}\n{SEARCH_HELP}\n")
+    // The constants open with `"\` continuations, which eat their first line's indent.
+    format!("  {FRAME_SIZES_HELP}\n  {SEARCH_HELP}\n")
 }
 
 /// A percentage (`0.1`, `0.1%`) as a ratio (0.001), in `0..=100`.

@@ -32,6 +32,8 @@ fn defaults(app: App, plan: &EalPlan) -> Vec<DefaultOpt> {
             opt("-T", &["-T", "120"]),
             opt("--no-mac-updating", &["--no-mac-updating"]),
         ],
+        // The search's own defaults; the manifest says where the report goes.
+        App::Rfc2544 => Vec::new(),
         App::L3fwd => {
             // Every port's queue 0 on the forwarding lcore: the first worker, or the main lcore
             // when it is the only one (the original's `-l 1` and `(p,0,1)`).

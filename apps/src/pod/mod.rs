@@ -218,6 +218,7 @@ pub fn run(flags: &DiscoveryFlags) -> Result<(), PodError> {
         App::Testpmd => crate::testpmd::run(&argv).map_err(|e| boxed(e.into())),
         App::L2fwd => crate::l2fwd::run(&argv).map_err(|e| boxed(e.into())),
         App::L3fwd => crate::l3fwd::run(&argv).map_err(|e| boxed(e.into())),
+        App::Rfc2544 => crate::rfc2544::run(&argv).map_err(|e| boxed(e.into())),
     }
 }
 

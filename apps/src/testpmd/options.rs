@@ -621,7 +621,7 @@ fn parse_txpkts(v: &str) -> Result<Vec<u16>, OptionsError> {
 }
 
 /// `P,MAC` or `P,auto` (`None`).
-fn parse_eth_peer(v: &str) -> Result<(u16, Option<MacAddr>), OptionsError> {
+pub(crate) fn parse_eth_peer(v: &str) -> Result<(u16, Option<MacAddr>), OptionsError> {
     let (port, mac) = v.split_once(',').ok_or_else(|| {
         bad(
             "eth-peer",

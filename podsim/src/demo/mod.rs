@@ -12,6 +12,7 @@
 pub mod forwarder;
 pub mod html;
 pub mod report;
+pub mod rfc2544;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -102,6 +103,17 @@ pub struct Options {
     /// manifest's directory: ovs-cni NADs); the simulated pods see the variant's NADs.
     #[arg(long, value_name = "VARIANT", default_value = "legacy", value_parser = parse_cluster)]
     pub cluster: Cluster,
+    /// Run deployment/vdpa-dpdk-rfc2544.yaml instead (next to --manifest): the RFC 2544
+    /// search's generator pod against a macswap reflector pod, sizes 64 and 1518, 1 s trials,
+    /// 2 s verifications; --duration, --rate, --frame-size and --app do not apply.
+    #[arg(long)]
+    pub rfc2544: bool,
+}
+
+/// The kustomize overlay of `cluster` for the manifests in `nad_dir`, if any: it sits beside
+/// deployment/ (kustomize refuses an overlay inside its base).
+fn overlay_for(cluster: Cluster, nad_dir: &Path) -> Option<PathBuf> {
+    (cluster == Cluster::Switchdev).then(|| nad_dir.join("..").join(manifest::SWITCHDEV_OVERLAY))
 }
 
 /// Which cluster path the NADs come from.
@@ -202,6 +214,10 @@ pub fn run(argv: &[String]) -> Result<(), DemoError> {
     // Socket paths must stay short: the pods' files live under /tmp, the logs in the report.
     let work_dir = private_work_dir().map_err(io(&std::env::temp_dir()))?;
     let work = work_dir.path().to_path_buf();
+    if opts.rfc2544 {
+        let root = work.join("rfc2544");
+        return rfc2544::run(&opts, &binary, &placement, &root, &report_dir, &abort);
+    }
 
     let mut phases = Vec::new();
     for (name, rate) in [("paced", Some(opts.rate)), ("max-rate", None)] {
@@ -361,9 +377,7 @@ fn run_phase(
         .then(|| pods.last().map(|sink| sink_mac(sink, opts.device_macs)))
         .flatten();
     let nad_dir = opts.manifest.parent().unwrap_or(Path::new("."));
-    // The overlay sits beside deployment/ (kustomize refuses it inside its base).
-    let overlay = (opts.cluster == Cluster::Switchdev)
-        .then(|| nad_dir.join("..").join(manifest::SWITCHDEV_OVERLAY));
+    let overlay = overlay_for(opts.cluster, nad_dir);
     let nads = manifest::cluster_nads(nad_dir, overlay.as_deref())?;
     let sim_opts = sim::Options {
         manifest: opts.manifest.clone(),
