@@ -99,9 +99,24 @@ create() {
   # Older roots (another package list) are not used any more.
   local old
   for old in "$CACHE"/debian13-dpdk24-*; do
-    [ "$old" = "$ROOT" ] || [ ! -d "$old" ] || { log "removing the superseded $old"; rm -rf --one-file-system "$old"; }
+    [ "$old" = "$ROOT" ] || [ ! -d "$old" ] || remove_unused "$old"
   done
   exec 9>&-
+}
+
+# Removes a superseded root unless a run (another checkout, another branch) is inside it: runs
+# hold a shared lock on ROOT.inuse (see `enter`).
+remove_unused() {
+  local old=$1
+  exec 7>"$old.inuse"
+  if flock -n -x 7; then
+    log "removing the superseded $old"
+    rm -rf --one-file-system "$old"
+    rm -f "$old.inuse"
+  else
+    log "keeping the superseded $old: a run is using it"
+  fi
+  exec 7>&-
 }
 
 rustup_home() {
@@ -165,6 +180,9 @@ enter() {
   [ -d "$cargo_home/bin" ] || die "CARGO_HOME $cargo_home has no bin/: install Rust with rustup"
   [ -d "$rh" ] || die "RUSTUP_HOME $rh does not exist"
   case $PWD/ in "$checkout"/*) ;; *) cd "$checkout" ;; esac
+  # Held (inherited through exec) for the whole run, so no other checkout removes this root.
+  exec 8>"$ROOT.inuse"
+  flock -s 8
   # A private mount namespace: its mounts die with it, even if this script is killed.
   exec unshare --mount --propagation private -- "$here/dpdk24-root.sh" __inside \
     "$cargo_home" "$rh" "$@"
