@@ -982,6 +982,10 @@ def check_rfc2544_pod(d: Doc, p: Problems, nets: list[dict]) -> None:
             if "--announce" not in args:
                 p.add(d.file, d.ref, f"spec.{cf}.env[{var}]",
                       "must contain --announce: the generator's --eth-peer=P,auto waits for the reflector's MAC announcements")
+            if len(nets) > 1 and "--port-topology=loop" not in args:
+                p.add(d.file, d.ref, f"spec.{cf}.env[{var}]",
+                      "must contain --port-topology=loop: with testpmd's default (paired) a frame from one VLAN "
+                      "is returned on the other, where no port owns the generator's MAC")
         else:
             peers = [a for a in args if a.startswith("--eth-peer")]
             want_peers = [f"--eth-peer={i},auto" for i in range(len(nets))]
@@ -1387,8 +1391,13 @@ SELF_TESTS: list[tuple[str, Callable[[Context], None], str]] = [
          "value", "--eth-peer=0,0C:FE:C0:FF:EE:50 --eth-peer=1,0C:FE:C0:FF:EE:51"),
      r"Pod/vdpa-rfc2544-gen: spec.containers\[0\].env\[RFC2544_EXTRA_ARGS\]: the generator needs "
      r"--eth-peer=0,auto --eth-peer=1,auto"),
+    ("RFC 2544 reflector returning frames on the other VLAN",
+     lambda c: _env(c, "vdpa-rfc2544-reflector", "TESTPMD_EXTRA_ARGS").__setitem__(
+         "value", "--forward-mode=macswap --announce"),
+     r"Pod/vdpa-rfc2544-reflector: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --port-topology=loop"),
     ("RFC 2544 reflector that does not announce",
-     lambda c: _env(c, "vdpa-rfc2544-reflector", "TESTPMD_EXTRA_ARGS").__setitem__("value", "--forward-mode=macswap"),
+     lambda c: _env(c, "vdpa-rfc2544-reflector", "TESTPMD_EXTRA_ARGS").__setitem__(
+         "value", "--forward-mode=macswap --port-topology=loop"),
      r"Pod/vdpa-rfc2544-reflector: spec.containers\[0\].env\[TESTPMD_EXTRA_ARGS\]: must contain --announce"),
     ("pod image is not what make images builds",
      lambda c: _container(c, "vdpa-pod-sink").__setitem__("image", "dpdk-app-centos:latest"),

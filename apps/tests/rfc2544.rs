@@ -29,14 +29,23 @@ const SEARCH_ARGS: &[&str] = &[
 
 /// Runs the search against `reflector` (a testpmd command without arguments); `c_testpmd`:
 /// DPDK's testpmd forwards on a worker lcore, so it gets both CPUs with its main lcore (which
-/// only waits) on the generator's. Asserts that the search succeeded.
+/// only waits) on the generator's. Asserts that the search ended by itself: settled (exit 0),
+/// or stopped by `--duration` with the unsettled goals reported as unfinished (exit 1), which
+/// a loaded machine can cause: a noisy DUT makes the search confirm and retreat more often.
 fn run_search(
     reflector: &mut Command,
     c_testpmd: bool,
     tag: &str,
 ) -> (String, PathBuf, ScratchDir) {
     let (out, killed, report_dir, dir) = search(reflector, c_testpmd, tag, SEARCH_ARGS, None);
-    testkit::assert_success("rfc2544", &out, killed);
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let capped = !killed
+            && out.status.code() == Some(1)
+            && err.contains("no verified result")
+            && json(&report_dir.join("rfc2544.json"))["complete"] == false;
+        assert!(capped, "{}", testkit::describe("rfc2544", &out));
+    }
     (stdout(&out), report_dir, dir)
 }
 
@@ -120,7 +129,7 @@ fn check_report(stdout: &str, progress_on_stdout: bool, dir: &Path) {
     let report = json(&dir.join("rfc2544.json"));
     let ctx = format!("{stdout}\n{report:#}");
     assert_eq!(report["version"], 1, "{ctx}");
-    assert_eq!(report["complete"], true, "{ctx}");
+    let complete = report["complete"] == true;
     let results = report["results"].as_array().unwrap();
     assert_eq!(results.len(), 2, "{ctx}");
     let mut ids = Vec::new();
@@ -148,6 +157,8 @@ fn check_report(stdout: &str, progress_on_stdout: bool, dir: &Path) {
                     );
                 }
                 Some("no-result") => assert!(r[goal].is_null(), "{goal}: {ctx}"),
+                // Only when --duration ended the search (see run_search).
+                Some("unfinished") => assert!(!complete, "{goal}: {ctx}"),
                 other => panic!("{goal} status {other:?}: {ctx}"),
             }
         }
