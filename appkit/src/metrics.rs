@@ -80,6 +80,8 @@ pub struct StreamFigures {
     pub stream: u16,
     /// `None` for a stream this process only receives.
     pub sent: Option<u64>,
+    /// Whether this process receives the stream (the figures below apply).
+    pub receives: bool,
     pub received: u64,
     pub lost: u64,
     pub reordered: u64,
@@ -333,24 +335,24 @@ impl Collector {
             (
                 "probe_received_packets",
                 "Probe packets of the stream received (labelled with the RX port).",
-                |s| s.sent.is_none().then_some(s.received),
+                |s| s.receives.then_some(s.received),
             ),
             (
                 "probe_reordered_packets",
                 "Probe packets that arrived after a later one of their stream.",
-                |s| s.sent.is_none().then_some(s.reordered),
+                |s| s.receives.then_some(s.reordered),
             ),
             (
                 "probe_duplicated_packets",
                 "Probe packets that arrived more than once.",
-                |s| s.sent.is_none().then_some(s.duplicated),
+                |s| s.receives.then_some(s.duplicated),
             ),
         ];
         for (name, help, get) in counters {
             self.counters(encoder, (name, help, None), &rows(get))?;
         }
         // Loss can shrink when a late probe fills a gap, so it is a gauge, not a counter.
-        let lost: Vec<_> = rows(|s| s.sent.is_none().then_some(s.lost))
+        let lost: Vec<_> = rows(|s| s.receives.then_some(s.lost))
             .into_iter()
             .map(|(l, v)| (l, v as f64))
             .collect();
@@ -556,6 +558,7 @@ mod tests {
                         port: 0,
                         stream: 0,
                         sent: None,
+                        receives: true,
                         received: 7,
                         lost: 1,
                         ..Default::default()

@@ -6,10 +6,12 @@
 //! forwarding lcore, so printing cannot stall the fast path.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::metrics::{Exporter, Figures, MetricsError};
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
 use crate::stats::{PortCounters, PortDrops, PortSample, Report, ReportKind, StatsFormat};
@@ -68,6 +70,7 @@ pub struct Reporter {
     period: Option<Duration>,
     format: StatsFormat,
     stats_file: Option<PathBuf>,
+    metrics_addr: Option<SocketAddr>,
     started: Instant,
     sample: Arc<dyn Fn() -> Vec<PortSample> + Send + Sync>,
     drops: Option<Arc<dyn Fn() -> Vec<PortDrops> + Send + Sync>>,
@@ -101,6 +104,7 @@ impl Reporter {
             period,
             format: run.stats_format,
             stats_file: run.stats_file.clone(),
+            metrics_addr: run.metrics_addr,
             started: Instant::now(),
             sample: Arc::new(sample),
             drops: None,
@@ -116,6 +120,26 @@ impl Reporter {
     ) -> Self {
         self.drops = Some(Arc::new(drops));
         self
+    }
+
+    /// What a Prometheus scrape reads now: the same counters as the reports.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            ports: (self.sample)(),
+            drops: self.drops.as_ref().map(|d| d()),
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+            ..Figures::default()
+        }
+    }
+
+    /// Starts the `/metrics` endpoint if `--metrics-addr` asked for one; it serves until the
+    /// returned exporter is dropped.
+    pub fn serve_metrics(&self) -> Result<Option<Exporter>, MetricsError> {
+        let Some(addr) = self.metrics_addr else {
+            return Ok(None);
+        };
+        let me = self.clone();
+        Exporter::start(addr, self.app, &self.mode, Arc::new(move || me.figures())).map(Some)
     }
 
     fn report(&self, kind: ReportKind, secs: f64, ports: Vec<PortSample>) -> Report {

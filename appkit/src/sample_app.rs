@@ -26,6 +26,8 @@ pub enum RunError {
     Signals(std::io::Error),
     #[error("cannot write the statistics file: {0}")]
     StatsFile(std::io::Error),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
 }
 
 /// Splits `argv` into EAL and application arguments at the first `--`. Without one, a `-h` or
@@ -66,6 +68,7 @@ pub fn forward(
     duration: Option<Duration>,
     ports: Vec<Port>,
 ) -> Result<(), RunError> {
+    let metrics = reporter.serve_metrics()?;
     if let Some(d) = duration {
         stop.after(d);
     }
@@ -80,6 +83,7 @@ pub fn forward(
             (p.info(), sent.map_or(0, |s| s.tx_packets))
         }));
     }
+    drop(metrics);
     close(ports);
     println!("Bye...");
     forwarded?;

@@ -72,6 +72,8 @@ pub enum RelayError {
     Port(#[from] PortError),
     #[error(transparent)]
     Lcore(#[from] LcoresError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("cannot write {path}: {source}")]
     StatsFile {
         path: String,
@@ -264,7 +266,9 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         let (stop, reporter) = (stop.clone(), reporter.clone());
         move || reporter.periodic(&stop)
     };
+    let metrics = reporter.serve_metrics()?;
     lcores::run(&eal, vec![job], &stop, monitor)?;
+    drop(metrics);
     // The pods read what the relay last delivered from their rings before it closes them.
     let sent = samples(&ports, &counters);
     crate::quiesce::linger(

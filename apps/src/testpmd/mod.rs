@@ -22,7 +22,7 @@ mod streams;
 
 use std::io::Write;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam::channel;
@@ -34,6 +34,7 @@ use packet::template::{Addresses, Template};
 
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job, LcoresError};
+use crate::metrics::{Exporter, MetricsError, ProbeFigures};
 use crate::quiesce;
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
@@ -72,6 +73,8 @@ pub enum Error {
         tx_port: u16,
         tx_queue: u16,
     },
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot write --stats-file {path}: {source}")]
@@ -289,8 +292,9 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         });
     }
 
-    // Periodic JSON needs copies of the receivers' probe state.
-    let periodic_json = cfg.stats_period > 0 && cfg.run.stats_format == StatsFormat::Json;
+    // Periodic JSON and /metrics need copies of the receivers' probe state.
+    let periodic_json = (cfg.stats_period > 0 && cfg.run.stats_format == StatsFormat::Json)
+        || cfg.run.metrics_addr.is_some();
     let epoch = Arc::new(AtomicU64::new(0));
     let (snap_tx, snap_rx) = channel::unbounded();
     let mut spares = Vec::new();
@@ -328,6 +332,10 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         clock,
         hz,
     };
+    let published = cfg
+        .run
+        .metrics_addr
+        .map(|_| Arc::new(Mutex::new(ProbeFigures::default())));
     let monitor = Monitor {
         period: (cfg.stats_period > 0).then(|| Duration::from_secs(cfg.stats_period)),
         format: cfg.run.stats_format,
@@ -339,6 +347,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
             snapshots: snap_rx,
             spares,
         }),
+        published: published.clone(),
     };
     let (done_tx, done_rx) = channel::unbounded();
     let idle = cfg.run.idle_sleep;
@@ -356,10 +365,24 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     drop(done_tx);
 
     let started = Instant::now();
+    let metrics = match cfg.run.metrics_addr {
+        Some(addr) => {
+            let accounts = accounts.clone();
+            let source = move || accounts.figures(started, published.as_deref());
+            Some(Exporter::start(
+                addr,
+                "testpmd",
+                cfg.mode.name(),
+                Arc::new(source),
+            )?)
+        }
+        None => None,
+    };
     if let Some(d) = cfg.run.duration {
         stop.after(d);
     }
     lcores::run(eal, jobs, stop, move || monitor.run())?;
+    drop(metrics);
     let elapsed = started.elapsed();
     let dones: Vec<LcoreDone> = done_rx.try_iter().collect();
 
