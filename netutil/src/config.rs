@@ -23,6 +23,9 @@ pub const SAMPLE_APP_VAR: &str = "DPDK_SAMPLE_APP";
 /// Variable setting the ring size of every virtio-user port (`queue_size=`); not in the
 /// original, whose ports kept virtio-user's 256.
 pub const QUEUE_SIZE_VAR: &str = "VIRTIO_QUEUE_SIZE";
+/// Variable asking the app to serve Prometheus metrics at `http://HOST:PORT/metrics`
+/// (`--metrics-addr`); unset means off. `*_EXTRA_ARGS` may still override it.
+pub const METRICS_ADDR_VAR: &str = "METRICS_ADDR";
 /// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
 pub const DEFAULT_APP: App = App::L3fwd;
 
