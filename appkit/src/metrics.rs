@@ -27,6 +27,37 @@ use crate::stats::{PortDrops, PortSample};
 /// The content type of the OpenMetrics text `prometheus_client` writes; Prometheus asks for it.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The classic text format (0.0.4), for clients that do not ask for OpenMetrics (`promtool
+/// check metrics`, `curl`, older scrapers).
+pub const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// The classic text format of an OpenMetrics exposition written by `prometheus_client`: the
+/// two differ only in how a counter's family is named (`# TYPE x counter` with samples
+/// `x_total` in OpenMetrics, `x_total` throughout in 0.0.4), in `# UNIT` and in `# EOF`, which
+/// 0.0.4 lacks. Everything else (escaping, numbers, histograms) is the library's text as is.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let counters: Vec<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|tag| {
+            let rest = line.strip_prefix(tag)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(&name)
+                .then(|| format!("{tag}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
 /// Upper bounds of the latency histogram's buckets, in seconds: 1-2-5 steps from 1 µs (a
 /// virtio ring round trip) to 1 s (a stalled peer), so `histogram_quantile` has resolution
 /// where vDPA latencies are.
@@ -182,17 +213,18 @@ fn port(p: u16) -> Vec<(&'static str, String)> {
 impl prometheus_client::collector::Collector for Collector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> fmt::Result {
         let f = (self.source)();
-        {
-            let version = env!("CARGO_PKG_VERSION");
-            let labels = self.labels(&[("version", version)]);
-            let mut info = encoder.encode_descriptor(
-                "build",
+        // A gauge at 1 rather than OpenMetrics' `info` type, which the classic text format
+        // (promtool, older scrapers) does not know; `prometheus_build_info` does the same.
+        let version = env!("CARGO_PKG_VERSION");
+        let build = [(vec![("version", version.to_owned())], 1.0)];
+        self.gauges(
+            &mut encoder,
+            (
+                "build_info",
                 "Which app, forwarding mode and version this is (always 1).",
-                None,
-                MetricType::Info,
-            )?;
-            info.encode_info(&labels)?;
-        }
+            ),
+            &build,
+        )?;
         let per_port = |get: fn(&PortSample) -> u64| -> Vec<_> {
             f.ports.iter().map(|p| (port(p.port), get(p))).collect()
         };
@@ -373,7 +405,8 @@ impl Collector {
             )?;
             let labels = self.labels(&[]);
             let mut buckets = lat.buckets.clone();
-            buckets.push((f64::INFINITY, lat.count));
+            // prometheus_client writes the bound f64::MAX as `+Inf`.
+            buckets.push((f64::MAX, lat.count));
             // prometheus_client's encoder takes per-bucket counts and accumulates them.
             let mut prev = 0;
             let per_bucket: Vec<(f64, u64)> = buckets
@@ -484,7 +517,12 @@ fn serve(server: &tiny_http::Server, app: &'static str, mode: &str, source: &Sou
         let response = match (request.method(), path) {
             (tiny_http::Method::Get, "/metrics") => {
                 let body = render(app, mode, source.clone());
-                tiny_http::Response::from_string(body).with_header(header(CONTENT_TYPE))
+                if wants_openmetrics(&request) {
+                    tiny_http::Response::from_string(body).with_header(header(CONTENT_TYPE))
+                } else {
+                    tiny_http::Response::from_string(to_text_format(&body))
+                        .with_header(header(CONTENT_TYPE_TEXT))
+                }
             }
             (tiny_http::Method::Get, _) => {
                 tiny_http::Response::from_string("not found: the metrics are at /metrics\n")
@@ -495,6 +533,13 @@ fn serve(server: &tiny_http::Server, app: &'static str, mode: &str, source: &Sou
         // A scraper that hung up is its own problem; the next request is served as usual.
         let _ = request.respond(response);
     }
+}
+
+/// Whether the request's `Accept` names OpenMetrics (Prometheus's scrapes do).
+fn wants_openmetrics(request: &tiny_http::Request) -> bool {
+    request.headers().iter().any(|h| {
+        h.field.equiv("Accept") && h.value.as_str().contains("application/openmetrics-text")
+    })
 }
 
 fn header(content_type: &str) -> tiny_http::Header {
@@ -578,6 +623,7 @@ mod tests {
         let text = render("testpmd", "txonly", Arc::new(figures));
         for line in [
             "dpdk_app_build_info{app=\"testpmd\",mode=\"txonly\",version=\"",
+            "dpdk_app_probe_latency_seconds_bucket{le=\"+Inf\",app=\"testpmd\",mode=\"txonly\"} 7",
             "dpdk_app_port_rx_packets_total{app=\"testpmd\",mode=\"txonly\",port=\"1\"} 10",
             "dpdk_app_port_tx_bytes_total{app=\"testpmd\",mode=\"txonly\",port=\"1\"} 512",
             "dpdk_app_port_dropped_packets_total{app=\"testpmd\",mode=\"txonly\",port=\"1\",cause=\"tx\"} 2",
@@ -592,6 +638,18 @@ mod tests {
         ] {
             assert!(text.contains(line), "{line:?} missing from\n{text}");
         }
+    }
+
+    #[test]
+    fn the_classic_text_format_names_counters_by_their_samples() {
+        let text = to_text_format(&render("testpmd", "io", Arc::new(figures)));
+        assert!(text.contains("# TYPE dpdk_app_port_rx_packets_total counter\n"));
+        assert!(text.contains("# HELP dpdk_app_port_rx_bytes_total Bytes"));
+        assert!(text.contains("# TYPE dpdk_app_probe_lost_packets gauge\n"));
+        assert!(
+            !text.contains("# EOF") && !text.contains("# UNIT"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -616,7 +674,7 @@ mod tests {
             ok.starts_with("HTTP/1.1 200") || ok.starts_with("HTTP/1.0 200"),
             "{ok}"
         );
-        assert!(ok.contains("application/openmetrics-text"), "{ok}");
+        assert!(ok.contains("version=0.0.4"), "{ok}");
         assert!(ok.contains("dpdk_app_port_rx_packets_total"), "{ok}");
         assert!(get("/").contains(" 404 "));
         // Returns once the serving thread has ended.

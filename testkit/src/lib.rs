@@ -12,6 +12,7 @@
 
 pub mod c_examples;
 pub mod pcap;
+pub mod prometheus;
 pub mod telemetry;
 
 use std::fs::{self, File};
