@@ -15,6 +15,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use dpdk::telemetry::{self, Dict};
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
@@ -442,6 +443,104 @@ pub fn render(app: &'static str, mode: &str, source: Source) -> String {
         tracing::error!("encoding the metrics failed: {e}");
     }
     out
+}
+
+/// The figures of a scrape as DPDK telemetry dicts, for `/dpdk_app/stats`, `/dpdk_app/probe`
+/// and `/dpdk_app/info`: the same numbers, keyed `portN/...` and `portN/streamM/...`.
+pub fn telemetry_stats(f: &Figures) -> Dict {
+    let mut d = Dict::new();
+    d.u64("elapsed_ms", (f.elapsed_s * 1e3) as u64);
+    for p in &f.ports {
+        let n = p.port;
+        d.u64(format!("port{n}/rx_packets"), p.rx_packets)
+            .u64(format!("port{n}/tx_packets"), p.tx_packets)
+            .u64(format!("port{n}/rx_bytes"), p.rx_bytes)
+            .u64(format!("port{n}/tx_bytes"), p.tx_bytes)
+            .u64(format!("port{n}/rx_dropped"), p.rx_dropped)
+            .u64(format!("port{n}/tx_dropped"), p.tx_dropped);
+    }
+    for &(n, pps) in &f.targets {
+        d.u64(format!("port{n}/tx_target_pps"), pps);
+    }
+    d
+}
+
+/// See [`telemetry_stats`].
+pub fn telemetry_probe(f: &Figures) -> Dict {
+    let mut d = Dict::new();
+    let Some(probe) = &f.probe else {
+        return d;
+    };
+    for s in &probe.streams {
+        let key = format!("port{}/stream{}", s.port, s.stream);
+        if let Some(sent) = s.sent {
+            d.u64(format!("{key}/sent"), sent);
+        }
+        if s.receives {
+            d.u64(format!("{key}/received"), s.received)
+                .u64(format!("{key}/lost"), s.lost)
+                .u64(format!("{key}/reordered"), s.reordered)
+                .u64(format!("{key}/duplicated"), s.duplicated);
+        }
+    }
+    if let Some(lat) = &probe.latency {
+        d.u64("latency/count", lat.count)
+            .u64("latency/sum_ns", (lat.sum_s * 1e9) as u64);
+    }
+    d
+}
+
+/// Registers `/dpdk_app/stats`, `/dpdk_app/probe` and `/dpdk_app/info` on DPDK's telemetry
+/// socket, answering from `source` like `/metrics`; then starts the `/metrics` endpoint if
+/// `addr` asks for one. A telemetry registration that fails is a warning: the app forwards
+/// without it, as the C apps run without telemetry.
+pub fn observe(
+    addr: Option<SocketAddr>,
+    app: &'static str,
+    mode: &str,
+    source: Source,
+) -> Result<Option<Exporter>, MetricsError> {
+    let info = {
+        let mode = mode.to_owned();
+        move |_: &str| {
+            let mut d = Dict::new();
+            d.str("app", app)
+                .str("mode", mode.as_str())
+                .str("version", env!("CARGO_PKG_VERSION"))
+                .str("dpdk", dpdk::Eal::version());
+            if let Some(a) = addr {
+                d.str("metrics_addr", a.to_string());
+            }
+            d
+        }
+    };
+    let (stats, probe) = (source.clone(), source.clone());
+    let registered = telemetry::register(
+        "/dpdk_app/stats",
+        "Per-port packets, bytes and drops since forwarding started, as at /metrics.",
+        move |_| telemetry_stats(&stats()),
+    )
+    .and_then(|()| {
+        telemetry::register(
+            "/dpdk_app/probe",
+            "Probe packets sent, received, lost, reordered, duplicated per port and stream.",
+            move |_| telemetry_probe(&probe()),
+        )
+    })
+    .and_then(|()| {
+        telemetry::register(
+            "/dpdk_app/info",
+            "Which app and mode this is, its version and DPDK's.",
+            info,
+        )
+    });
+    if let Err(e) = registered {
+        tracing::warn!("{e}");
+    }
+    match addr {
+        Some(addr) => Exporter::start(addr, app, mode, source).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Why the exporter could not start.

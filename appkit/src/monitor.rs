@@ -132,14 +132,17 @@ impl Reporter {
         }
     }
 
-    /// Starts the `/metrics` endpoint if `--metrics-addr` asked for one; it serves until the
+    /// Registers the app's telemetry commands and starts the `/metrics` endpoint if
+    /// `--metrics-addr` asked for one ([`crate::metrics::observe`]); it serves until the
     /// returned exporter is dropped.
     pub fn serve_metrics(&self) -> Result<Option<Exporter>, MetricsError> {
-        let Some(addr) = self.metrics_addr else {
-            return Ok(None);
-        };
         let me = self.clone();
-        Exporter::start(addr, self.app, &self.mode, Arc::new(move || me.figures())).map(Some)
+        crate::metrics::observe(
+            self.metrics_addr,
+            self.app,
+            &self.mode,
+            Arc::new(move || me.figures()),
+        )
     }
 
     fn report(&self, kind: ReportKind, secs: f64, ports: Vec<PortSample>) -> Report {

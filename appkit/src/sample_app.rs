@@ -51,10 +51,21 @@ pub fn init(name: &str, eal_args: &[String]) -> Result<Option<(Eal, Stop)>, RunE
     let program = format!("dpdk-app {name}");
     let argv = std::iter::once(program.as_str()).chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv)?;
+    enable_capture(&eal);
     if stop.started() {
         return Ok(None);
     }
     Ok(Some((eal, stop)))
+}
+
+/// Lets `dpdk-dumpcap`/`dpdk-pdump` capture the app's ports, as DPDK's testpmd does; where
+/// the EAL has no multi-process channel the app runs without, saying so on stderr.
+pub fn enable_capture(eal: &Eal) {
+    if let Err(e) = eal.enable_capture() {
+        eprintln!(
+            "Warning: packet capture (dpdk-dumpcap, dpdk-pdump) unavailable: rte_pdump_init: {e}"
+        );
+    }
 }
 
 /// Runs `jobs` on their lcores with `reporter`'s periodic statistics until `stop` is set (by a

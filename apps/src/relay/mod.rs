@@ -193,6 +193,7 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         .map_err(|e| RelayError::Usage(format!("cannot install signal handlers: {e}")))?;
     let (eal, _) =
         Eal::init(std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str)))?;
+    crate::sample_app::enable_capture(&eal);
     if stop.started() {
         return Ok(());
     }

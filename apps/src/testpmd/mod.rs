@@ -34,7 +34,7 @@ use packet::template::{Addresses, Template};
 
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job, LcoresError};
-use crate::metrics::{Exporter, MetricsError, ProbeFigures};
+use crate::metrics::{self, MetricsError, ProbeFigures};
 use crate::quiesce;
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
@@ -100,6 +100,7 @@ pub fn run(argv: &[String]) -> Result<(), Error> {
     stop.on_signals_announced(|_| {}).map_err(Error::Signals)?;
     let argv0 = std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv0)?;
+    crate::sample_app::enable_capture(&eal);
     if stop.started() {
         return Ok(());
     }
@@ -365,18 +366,16 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     drop(done_tx);
 
     let started = Instant::now();
-    let metrics = match cfg.run.metrics_addr {
-        Some(addr) => {
-            let accounts = accounts.clone();
-            let source = move || accounts.figures(started, published.as_deref());
-            Some(Exporter::start(
-                addr,
-                "testpmd",
-                cfg.mode.name(),
-                Arc::new(source),
-            )?)
-        }
-        None => None,
+    // Telemetry commands always; /metrics when --metrics-addr asks for it.
+    let metrics = {
+        let accounts = accounts.clone();
+        let source = move || accounts.figures(started, published.as_deref());
+        metrics::observe(
+            cfg.run.metrics_addr,
+            "testpmd",
+            cfg.mode.name(),
+            Arc::new(source),
+        )?
     };
     if let Some(d) = cfg.run.duration {
         stop.after(d);
