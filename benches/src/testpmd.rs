@@ -27,11 +27,13 @@ const METRICS_ADDR: &str = "127.0.0.1:19091";
 
 /// Scrapes `METRICS_ADDR` once a second, like a Prometheus with `scrape_interval: 1s` (15-60 s
 /// is usual, so this is the heavy end); started after the receiver, it retries until it answers.
-const SCRAPER: &str = "import time, urllib.request\n\
-while True:\n\
-    try: urllib.request.urlopen('http://127.0.0.1:19091/metrics', timeout=5).read()\n\
-    except OSError: pass\n\
-    time.sleep(1)\n";
+const SCRAPER: &str = concat!(
+    "import time, urllib.request\n",
+    "while True:\n",
+    "    try: urllib.request.urlopen('http://127.0.0.1:19091/metrics', timeout=5).read()\n",
+    "    except OSError: pass\n",
+    "    time.sleep(1)\n",
+);
 
 /// The cost of `--metrics-addr`: ours to ours as in [`group`], with metrics off (the
 /// reference) and on in both processes with the receiver scraped every second (the row).
