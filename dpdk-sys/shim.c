@@ -5,6 +5,8 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ethdev.h>
+#include <rte_telemetry.h>
+#include <rte_version.h>
 
 #include "shim.h"
 
@@ -38,4 +40,13 @@ void shim_rte_pktmbuf_free(struct rte_mbuf *m) { rte_pktmbuf_free(m); }
 int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail)
 {
 	return rte_pktmbuf_chain(head, tail);
+}
+
+int shim_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val)
+{
+#if RTE_VERSION >= RTE_VERSION_NUM(23, 3, 0, 0)
+	return rte_tel_data_add_dict_uint(d, name, val);
+#else
+	return rte_tel_data_add_dict_u64(d, name, val);
+#endif
 }

@@ -7,6 +7,7 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_tel_data;
 
 /* rte_errno is a per-lcore TLS variable. */
 int shim_rte_errno(void);
@@ -25,5 +26,9 @@ struct rte_mbuf *shim_rte_pktmbuf_alloc(struct rte_mempool *mp);
 int shim_rte_pktmbuf_alloc_bulk(struct rte_mempool *mp, struct rte_mbuf **mbufs, unsigned int count);
 void shim_rte_pktmbuf_free(struct rte_mbuf *m);
 int shim_rte_pktmbuf_chain(struct rte_mbuf *head, struct rte_mbuf *tail);
+
+/* Adds an unsigned 64-bit value to a telemetry dict: rte_tel_data_add_dict_u64 in 22.11,
+ * renamed rte_tel_data_add_dict_uint in 23.03 (the old name deprecated, then dropped). */
+int shim_rte_tel_data_add_dict_u64(struct rte_tel_data *d, const char *name, uint64_t val);
 
 #endif

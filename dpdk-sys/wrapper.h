@@ -15,5 +15,7 @@
 #include <rte_lpm.h>
 #include <rte_lpm6.h>
 #include <rte_hash.h>
+#include <rte_telemetry.h>
+#include <rte_pdump.h>
 
 #include "shim.h"

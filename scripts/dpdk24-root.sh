@@ -45,6 +45,8 @@ PACKAGES=(
   pkg-config clang libclang-dev
   make gcc libc6-dev
   procps iproute2 util-linux binutils dpkg-dev ca-certificates
+  # apps/tests/observability.rs: promtool and a Prometheus server scraping the apps.
+  prometheus
 )
 
 # Passed from the caller's environment into the root when set.

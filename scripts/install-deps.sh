@@ -29,6 +29,9 @@ PACKAGES=(
   stress-ng
   # Lint for the shell scripts (make test-scripts: scripts/*.sh and scripts/tests/).
   shellcheck
+  # apps/tests/observability.rs: promtool checks /metrics and a real Prometheus server scrapes
+  # it (both from the prometheus package).
+  prometheus
   # make test-dpdk24: the Debian 13 root with DPDK 24.11 (scripts/dpdk24-root.sh; as root, so
   # neither uidmap nor arch-test is needed).
   mmdebstrap debian-archive-keyring

@@ -1168,6 +1168,52 @@ def check_kubectl_kustomize(ctx: Context, p: Problems) -> None:
             p.add("overlays/switchdev", f"{k[0]}/{k[1]}", "", "kubectl kustomize renders it differently")
 
 
+PODMONITOR_DIR = DEPLOY / "components" / "podmonitor"
+
+
+def check_podmonitor(ctx: Context, p: Problems) -> None:
+    """The PodMonitor component (a CRD kind, so not schema-checked): it is a kustomize Component
+    listing podmonitor.yaml, and its selector and port reach the traffic-test pods, whose
+    METRICS_ADDR port, `metrics` containerPort and prometheus.io/port annotation agree."""
+    import yaml
+    kfile, mfile = (str((PODMONITOR_DIR / f).relative_to(ROOT)) for f in ("kustomization.yaml", "podmonitor.yaml"))
+    try:
+        kust = yaml.safe_load((ROOT / kfile).read_text()) or {}
+        mon = yaml.safe_load((ROOT / mfile).read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        p.add(kfile, "", "", f"cannot read the PodMonitor component: {e}")
+        return
+    if kust.get("kind") != "Component" or kust.get("resources") != ["podmonitor.yaml"]:
+        p.add(kfile, "", "kind/resources", "must be a kustomize Component listing podmonitor.yaml")
+    where = f"{mon.get('kind')}/{(mon.get('metadata') or {}).get('name')}"
+    if mon.get("apiVersion") != "monitoring.coreos.com/v1" or mon.get("kind") != "PodMonitor":
+        p.add(mfile, where, "apiVersion/kind", "must be monitoring.coreos.com/v1 PodMonitor")
+    spec = mon.get("spec") or {}
+    match = (spec.get("selector") or {}).get("matchLabels") or {}
+    ports = [e.get("port") for e in spec.get("podMetricsEndpoints") or []]
+    pods = [d for d in ctx.docs if d.kind == "Pod" and Path(d.file).name == TRAFFIC_TEST]
+    if not match or not ports:
+        p.add(mfile, where, "spec", "needs selector.matchLabels and podMetricsEndpoints[].port")
+        return
+    for d in pods:
+        labels = (d.obj.get("metadata") or {}).get("labels") or {}
+        if any(labels.get(k) != v for k, v in match.items()):
+            p.add(mfile, where, "spec.selector.matchLabels", f"does not select {d.file}: {d.ref} (labels {labels})")
+        annotations = (d.obj.get("metadata") or {}).get("annotations") or {}
+        for _, spec_ in pod_specs(d):
+            for base, c in containers(spec_):
+                named = {cp.get("name"): cp.get("containerPort") for cp in c.get("ports") or []}
+                for port in ports:
+                    if port not in named:
+                        p.add(d.file, d.ref, f"{base}.ports", f"no containerPort named {port!r} for the PodMonitor")
+                addr = str((env_map(c).get("METRICS_ADDR") or {}).get("value", ""))
+                want = str(named.get("metrics"))
+                if addr.rpartition(":")[2] != want or str(annotations.get("prometheus.io/port")) != want:
+                    p.add(d.file, d.ref, f"{base}.env[METRICS_ADDR]",
+                          f"{addr!r}, containerPort metrics {want} and prometheus.io/port "
+                          f"{annotations.get('prometheus.io/port')!r} must name the same port")
+
+
 def run_checks(ctx: Context, schemas: Schemas) -> list[str]:
     p = Problems()
     check_schemas(ctx, p, schemas)
@@ -1178,6 +1224,7 @@ def run_checks(ctx: Context, schemas: Schemas) -> list[str]:
     check_privilege_comments(ctx, p)
     check_kustomization(ctx, p)
     check_make_order(ctx, p)
+    check_podmonitor(ctx, p)
     # The switchdev overlay, rendered, with the workload pods of the base.
     workloads = [d for d in ctx.docs if Path(d.file).name in WORKLOAD_FILES]
     sw = Context(texts=ctx.texts, docs=ctx.overlay + workloads, make_image=ctx.make_image,

@@ -11,6 +11,7 @@
 pub mod cmdline;
 pub mod getopt;
 pub mod lcores;
+pub mod metrics;
 pub mod monitor;
 pub mod pacing;
 pub mod portmacs;

@@ -6,10 +6,12 @@
 //! forwarding lcore, so printing cannot stall the fast path.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::metrics::{Exporter, Figures, MetricsError};
 use crate::runopts::RunOptions;
 use crate::signal::Stop;
 use crate::stats::{PortCounters, PortDrops, PortSample, Report, ReportKind, StatsFormat};
@@ -67,6 +69,7 @@ pub struct Reporter {
     period: Option<Duration>,
     format: StatsFormat,
     stats_file: Option<PathBuf>,
+    metrics_addr: Option<SocketAddr>,
     started: Instant,
     sample: Arc<dyn Fn() -> Vec<PortSample> + Send + Sync>,
     drops: Option<Arc<dyn Fn() -> Vec<PortDrops> + Send + Sync>>,
@@ -100,6 +103,7 @@ impl Reporter {
             period,
             format: run.stats_format,
             stats_file: run.stats_file.clone(),
+            metrics_addr: run.metrics_addr,
             started: Instant::now(),
             sample: Arc::new(sample),
             drops: None,
@@ -115,6 +119,29 @@ impl Reporter {
     ) -> Self {
         self.drops = Some(Arc::new(drops));
         self
+    }
+
+    /// What a Prometheus scrape reads now: the same counters as the reports.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            ports: (self.sample)(),
+            drops: self.drops.as_ref().map(|d| d()),
+            elapsed_s: self.started.elapsed().as_secs_f64(),
+            ..Figures::default()
+        }
+    }
+
+    /// Registers the app's telemetry commands and starts the `/metrics` endpoint if
+    /// `--metrics-addr` asked for one ([`crate::metrics::observe`]); it serves until the
+    /// returned exporter is dropped.
+    pub fn serve_metrics(&self) -> Result<Option<Exporter>, MetricsError> {
+        let me = self.clone();
+        crate::metrics::observe(
+            self.metrics_addr,
+            self.app,
+            &self.mode,
+            Arc::new(move || me.figures()),
+        )
     }
 
     fn report(&self, kind: ReportKind, secs: f64, ports: Vec<PortSample>) -> Report {

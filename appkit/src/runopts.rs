@@ -3,6 +3,7 @@
 //! Each app adds [`RunOptions::TABLE`] to its own option table and hands matching options to
 //! [`RunOptions::accept`], so the spelling and checks are the same in every app.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -42,7 +43,7 @@ pub fn parse_period(option: &str, v: &str) -> Result<Option<Duration>, String> {
         })
 }
 
-/// `--duration`, `--stats-format`, `--stats-file`, `--idle-sleep-us`.
+/// `--duration`, `--stats-format`, `--stats-file`, `--idle-sleep-us`, `--metrics-addr`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunOptions {
     /// Stop forwarding after this long, print the final statistics, exit 0.
@@ -56,6 +57,9 @@ pub struct RunOptions {
     /// cores, clusters without the static CPU manager) need it: a busy poller keeps the CPU
     /// for its whole time slice while its peer's rings overflow.
     pub idle_sleep: IdleSleep,
+    /// Serve Prometheus metrics at `http://ADDR/metrics` ([`crate::metrics`]); off by default
+    /// so that an app never opens a port nobody asked for.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// How a poller gives its CPU away (`--idle-sleep-us`): after a pass over its queues that did
@@ -86,11 +90,12 @@ impl IdleSleep {
 }
 
 impl RunOptions {
-    pub const TABLE: [Opt; 4] = [
+    pub const TABLE: [Opt; 5] = [
         Opt::long("duration", HasArg::Required),
         Opt::long("stats-format", HasArg::Required),
         Opt::long("stats-file", HasArg::Required),
         Opt::long("idle-sleep-us", HasArg::Required),
+        Opt::long("metrics-addr", HasArg::Required),
     ];
 
     /// An app's option table with ours appended: what the app passes to [`crate::getopt::scan`].
@@ -112,7 +117,9 @@ impl RunOptions {
   --stats-file PATH      write the final summary as JSON to PATH [not in the C app]
   --idle-sleep-us N      sleep N microseconds when a pass over all queues found nothing to
                          do (pods without dedicated CPUs); default 0: busy-poll like the C
-                         app [not in the C app]";
+                         app [not in the C app]
+  --metrics-addr H:P     serve Prometheus metrics at http://H:P/metrics (e.g. 0.0.0.0:9091);
+                         default off [not in the C app]";
 
     /// Takes option `name` if it is one of ours; `Ok(false)` if it is not.
     pub fn accept(&mut self, name: &str, value: Option<&str>) -> Result<bool, String> {
@@ -128,6 +135,9 @@ impl RunOptions {
                 self.stats_file = Some(PathBuf::from(v));
             }
             "idle-sleep-us" => self.idle_sleep = IdleSleep::parse(value()?)?,
+            "metrics-addr" => {
+                self.metrics_addr = Some(crate::metrics::parse_addr("--metrics-addr", value()?)?)
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -168,6 +178,12 @@ mod tests {
         assert_eq!(o.idle_sleep, IdleSleep(Some(Duration::from_micros(20))));
         assert_eq!(o.accept("idle-sleep-us", Some("0")), Ok(true));
         assert_eq!(o.idle_sleep, IdleSleep(None));
+        assert_eq!(o.accept("metrics-addr", Some("127.0.0.1:9091")), Ok(true));
+        assert_eq!(o.metrics_addr, Some("127.0.0.1:9091".parse().unwrap()));
+        assert!(o
+            .accept("metrics-addr", Some("nonsense"))
+            .unwrap_err()
+            .contains("nonsense"));
         assert_eq!(o.accept("burst", Some("32")), Ok(false));
         for bad in ["0", "-1", "abc", "inf", "NaN", "1e20", "1e19", "31622400.5"] {
             assert!(o.accept("duration", Some(bad)).unwrap_err().contains(bad));

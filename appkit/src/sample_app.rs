@@ -26,6 +26,8 @@ pub enum RunError {
     Signals(std::io::Error),
     #[error("cannot write the statistics file: {0}")]
     StatsFile(std::io::Error),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
 }
 
 /// Splits `argv` into EAL and application arguments at the first `--`. Without one, a `-h` or
@@ -49,10 +51,21 @@ pub fn init(name: &str, eal_args: &[String]) -> Result<Option<(Eal, Stop)>, RunE
     let program = format!("dpdk-app {name}");
     let argv = std::iter::once(program.as_str()).chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv)?;
+    enable_capture(&eal);
     if stop.started() {
         return Ok(None);
     }
     Ok(Some((eal, stop)))
+}
+
+/// Lets `dpdk-dumpcap`/`dpdk-pdump` capture the app's ports, as DPDK's testpmd does; where
+/// the EAL has no multi-process channel the app runs without, saying so on stderr.
+pub fn enable_capture(eal: &Eal) {
+    if let Err(e) = eal.enable_capture() {
+        eprintln!(
+            "Warning: packet capture (dpdk-dumpcap, dpdk-pdump) unavailable: rte_pdump_init: {e}"
+        );
+    }
 }
 
 /// Runs `jobs` on their lcores with `reporter`'s periodic statistics until `stop` is set (by a
@@ -66,6 +79,7 @@ pub fn forward(
     duration: Option<Duration>,
     ports: Vec<Port>,
 ) -> Result<(), RunError> {
+    let metrics = reporter.serve_metrics()?;
     if let Some(d) = duration {
         stop.after(d);
     }
@@ -80,6 +94,7 @@ pub fn forward(
             (p.info(), sent.map_or(0, |s| s.tx_packets))
         }));
     }
+    drop(metrics);
     close(ports);
     println!("Bye...");
     forwarded?;

@@ -11,7 +11,7 @@
 // The shared frame of every engine, re-exported so that `crate::runopts` and friends read as
 // they always did.
 pub use appkit::{
-    cmdline, getopt, lcores, monitor, pacing, quiesce, runopts, sample_app, signal, stats,
+    cmdline, getopt, lcores, metrics, monitor, pacing, quiesce, runopts, sample_app, signal, stats,
 };
 
 pub mod inspect;

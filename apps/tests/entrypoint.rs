@@ -337,6 +337,45 @@ fn virtio_queue_size_sizes_every_virtio_user_ring() {
     );
 }
 
+#[test]
+fn metrics_addr_becomes_the_apps_option_and_extra_args_override_it() {
+    let mut env = pod_env("traffic-test-gen");
+    env.insert("METRICS_ADDR".into(), "0.0.0.0:9091".into());
+    for app in ["testpmd", "l2fwd", "l3fwd"] {
+        env.insert("DPDK_SAMPLE_APP".into(), app.into());
+        let out = dpdk_app(&["discover", "--json", "--no-device-check"], &env);
+        assert!(out.status.success(), "{}", describe("discover", &out));
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let args = strings(&v["app_args"]);
+        assert!(
+            args.contains(&"--metrics-addr=0.0.0.0:9091".to_owned()),
+            "{app}: {args:?}"
+        );
+    }
+    env.insert("DPDK_SAMPLE_APP".into(), "testpmd".into());
+    env.insert(
+        "TESTPMD_EXTRA_ARGS".into(),
+        "--metrics-addr=127.0.0.1:9100".into(),
+    );
+    let out = dpdk_app(&["discover", "--json", "--no-device-check"], &env);
+    let args = strings(&serde_json::from_slice::<Value>(&out.stdout).unwrap()["app_args"]);
+    let given: Vec<&String> = args
+        .iter()
+        .filter(|a| a.starts_with("--metrics-addr"))
+        .collect();
+    assert_eq!(
+        given.last().map(|a| a.as_str()),
+        Some("--metrics-addr=127.0.0.1:9100"),
+        "the last occurrence wins: {args:?}"
+    );
+    env.insert("METRICS_ADDR".into(), "9091".into());
+    let err = failure(&["discover", "--no-device-check"], &env);
+    assert!(
+        err.contains("METRICS_ADDR") && err.contains("HOST:PORT"),
+        "{err}"
+    );
+}
+
 /// The environment of a pod whose downward-API files are in `scratch/podnetinfo` and
 /// device-info in `scratch/devinfo`, running `app`.
 fn scratch_pod_env(scratch: &ScratchDir, app: &str) -> BTreeMap<String, String> {

@@ -168,10 +168,18 @@ fn each_pod_discovers_and_plans_from_its_simulated_files() {
                 .unwrap();
             let budget = &plan["resources"]["hugepages"]["budget"];
             assert_eq!(budget["container"], container.as_str(), "{budget}");
-            let mut expected: Vec<String> = ["--auto-start", "--tx-first", "--stats-period", "2"]
-                .iter()
-                .map(|s| s.to_string())
-                .collect();
+            // METRICS_ADDR (the manifest's, made a free loopback port by the simulation) comes
+            // before the manifest's *_EXTRA_ARGS.
+            let mut expected: Vec<String> = [
+                "--auto-start",
+                "--tx-first",
+                "--stats-period",
+                "2",
+                "--metrics-addr=127.0.0.1:0",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
             expected.extend(extra.split(' ').map(str::to_owned));
             assert_eq!(
                 strings(&plan["app_args"]),
@@ -347,7 +355,14 @@ fn the_manifest_env_decides_what_runs() {
     assert_eq!(plan["app"], "l2fwd");
     assert_eq!(
         strings(&plan["app_args"]),
-        ["-p", "0x3", "-T", "120", "--no-mac-updating"]
+        [
+            "-p",
+            "0x3",
+            "-T",
+            "120",
+            "--no-mac-updating",
+            "--metrics-addr=127.0.0.1:0"
+        ]
     );
     drop(sim);
 

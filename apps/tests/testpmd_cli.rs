@@ -49,6 +49,7 @@ fn help_documents_every_option_and_the_differences() {
         "--stats-file",
         "--tx-rate",
         "--idle-sleep-us",
+        "--metrics-addr",
         "--no-probe",
         "--probe-latency",
     ] {
@@ -72,6 +73,7 @@ fn bad_command_lines_fail_naming_the_culprit() {
         (&["--txpkts=20"], "--txpkts"),
         (&["--port-topology=ring"], "ring"),
         (&["--forward-mode=io", "--tx-rate=1000"], "--tx-rate"),
+        (&["--metrics-addr=localhost"], "--metrics-addr"),
     ] {
         let out = testpmd(args);
         let stderr = String::from_utf8_lossy(&out.stderr);

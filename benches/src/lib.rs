@@ -39,7 +39,10 @@ use tools::{Group, Tools, EAL_MIB};
 
 /// Every benchmark, with its files (sockets, captures) in `dir`.
 fn groups(tools: &Tools, memory: MemoryMode, dir: &Path) -> Vec<Group> {
-    let mut groups = vec![testpmd::group(tools, memory, dir)];
+    let mut groups = vec![
+        testpmd::group(tools, memory, dir),
+        testpmd::metrics_group(tools, memory, dir),
+    ];
     groups.extend(sample_apps::groups(tools, memory, dir));
     groups
 }

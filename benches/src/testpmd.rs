@@ -10,7 +10,7 @@ use std::path::Path;
 
 use testkit::MemoryMode;
 
-use crate::measure::{Counter, Setup};
+use crate::measure::{Counter, Launch, Setup};
 use crate::tools::{eal, Group, Program, Side, Tools};
 
 /// 64-byte frames; a small pool, as the tests use (the default pool is 160k mbufs).
@@ -21,6 +21,56 @@ const TESTPMD_ARGS: [&str; 3] = [
     // a signal. Nothing is printed within an hour.
     "--stats-period=3600",
 ];
+
+/// Where the metrics row's receiver serves `/metrics` (loopback; benchmarks run one at a time).
+const METRICS_ADDR: &str = "127.0.0.1:19091";
+
+/// Scrapes `METRICS_ADDR` once a second, like a Prometheus with `scrape_interval: 1s` (15-60 s
+/// is usual, so this is the heavy end); started after the receiver, it retries until it answers.
+const SCRAPER: &str = concat!(
+    "import time, urllib.request\n",
+    "while True:\n",
+    "    try: urllib.request.urlopen('http://127.0.0.1:19091/metrics', timeout=5).read()\n",
+    "    except OSError: pass\n",
+    "    time.sleep(1)\n",
+);
+
+/// The cost of `--metrics-addr`: ours to ours as in [`group`], with metrics off (the
+/// reference) and on in both processes with the receiver scraped every second (the row).
+pub fn metrics_group(tools: &Tools, memory: MemoryMode, dir: &Path) -> Group {
+    let base = group(tools, memory, dir);
+    let (_, plain) = base
+        .ours
+        .into_iter()
+        .find(|(_, s)| s.label == "dpdk-app -> dpdk-app")
+        .expect("the ours -> ours pair");
+    let mut reference = plain.clone();
+    reference.label = "dpdk-app -> dpdk-app, metrics off".into();
+    let mut on = plain;
+    on.label = "dpdk-app -> dpdk-app, metrics on".into();
+    on.processes[0]
+        .app
+        .push(format!("--metrics-addr={METRICS_ADDR}"));
+    on.processes[1]
+        .app
+        .push("--metrics-addr=127.0.0.1:0".into());
+    on.processes.push(Launch {
+        name: "scraper".into(),
+        program: "python3".into(),
+        leading: vec!["-c".into(), SCRAPER.into()],
+        eal: vec![],
+        app: vec![],
+        ready: None,
+    });
+    Group {
+        name: "metrics",
+        reference,
+        ours: vec![(
+            "testpmd txonly->rxonly, --metrics-addr scraped 1/s".into(),
+            on,
+        )],
+    }
+}
 
 /// The four pairs: testpmd to testpmd (the reference), and ours as sender, receiver, both.
 pub fn group(tools: &Tools, memory: MemoryMode, dir: &Path) -> Group {

@@ -10,6 +10,9 @@ use crate::resources;
 /// Set by the first `Eal::init`, successful or not: DPDK cannot retry after a failed init either.
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
+/// Set by [`Eal::enable_capture`]: the drop undoes it before the EAL's cleanup.
+static CAPTURE: AtomicBool = AtomicBool::new(false);
+
 /// The initialised Environment Abstraction Layer of this process.
 ///
 /// At most one exists per process. It is neither `Send` nor `Sync`: the thread that initialised
@@ -146,6 +149,23 @@ impl Eal {
         }
     }
 
+    /// Lets `dpdk-dumpcap` and `dpdk-pdump` capture this process's ports (`rte_pdump_init`):
+    /// they run as DPDK secondary processes with the same `--file-prefix` and ask the primary,
+    /// over its multi-process channel, to copy each port's packets to them. Until a capture
+    /// starts, the only cost is that channel's handler; while one runs, the RX/TX callbacks
+    /// copy the captured packets. Fails where the EAL has no multi-process channel
+    /// (`--in-memory`, `--no-shconf`).
+    pub fn enable_capture(&self) -> Result<(), Errno> {
+        // SAFETY: EAL is initialised (we hold an Eal) and this is the main lcore; registers
+        // the pdump multi-process action, which DPDK keeps until rte_pdump_uninit/cleanup.
+        let ret = unsafe { dpdk_sys::rte_pdump_init() };
+        if ret < 0 {
+            return Err(Errno::last());
+        }
+        CAPTURE.store(true, Ordering::Release);
+        Ok(())
+    }
+
     /// The DPDK version string, e.g. `DPDK 22.11.11`.
     pub fn version() -> String {
         // SAFETY: returns a pointer to a static NUL-terminated string; callable any time.
@@ -159,6 +179,10 @@ impl Drop for Eal {
     fn drop(&mut self) {
         // SAFETY: we are on the main lcore (Eal is !Send); waits for every worker to finish.
         unsafe { dpdk_sys::rte_eal_mp_wait_lcore() };
+        if CAPTURE.swap(false, Ordering::AcqRel) {
+            // SAFETY: pdump was initialised by enable_capture; unregisters its channel action.
+            unsafe { dpdk_sys::rte_pdump_uninit() };
+        }
         crate::mempool::sweep_at_exit();
         let live = resources::live();
         if live > 0 {

@@ -42,6 +42,7 @@ mod memlock;
 mod mempool;
 mod port;
 mod resources;
+pub mod telemetry;
 pub mod tsc;
 
 pub use batch::{Batch, Drain};

@@ -50,6 +50,9 @@ pub fn parse_device_macs(value: &str) -> Result<BTreeMap<String, String>, Error>
     Ok(macs)
 }
 
+/// Variable asking the app to serve Prometheus metrics at `http://HOST:PORT/metrics`
+/// (`--metrics-addr`); unset means off. `*_EXTRA_ARGS` may still override it.
+pub const METRICS_ADDR_VAR: &str = "METRICS_ADDR";
 /// What the original image ran when `DPDK_SAMPLE_APP` was unset (its `dpdk-app` was l3fwd).
 pub const DEFAULT_APP: App = App::L3fwd;
 

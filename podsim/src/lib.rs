@@ -238,6 +238,14 @@ impl Simulation {
                     macs.join(","),
                 ));
             }
+            // Every simulated pod shares this host's network namespace: the manifest's fixed
+            // METRICS_ADDR port would be taken by the first; each serves on a free loopback
+            // port instead (printed by the app).
+            for (k, v) in env.iter_mut() {
+                if k == "METRICS_ADDR" {
+                    *v = "127.0.0.1:0".into();
+                }
+            }
             if let Ok(filter) = std::env::var("RUST_LOG") {
                 env.push(("RUST_LOG".into(), filter));
             }

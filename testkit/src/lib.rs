@@ -13,6 +13,7 @@
 pub mod c_examples;
 pub mod pcap;
 pub mod process;
+pub mod prometheus;
 pub mod telemetry;
 pub use process::remove_eal_files;
 

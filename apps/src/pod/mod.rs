@@ -20,7 +20,7 @@ use serde::Serialize;
 
 pub use app_args::app_args;
 pub use netutil::config::{
-    extra_args_var, selected_app, DEFAULT_APP, QUEUE_SIZE_VAR, SAMPLE_APP_VAR,
+    extra_args_var, selected_app, DEFAULT_APP, METRICS_ADDR_VAR, QUEUE_SIZE_VAR, SAMPLE_APP_VAR,
 };
 
 use shell::{shell_join, shell_split, ShellSplitError};
@@ -73,7 +73,7 @@ impl DiscoveryFlags {
     /// the entrypoint's own must be UTF-8 when set.
     fn config(&self) -> Result<Config, PodError> {
         let mut cfg = Config::from_env()?;
-        let own = [SAMPLE_APP_VAR, QUEUE_SIZE_VAR];
+        let own = [SAMPLE_APP_VAR, QUEUE_SIZE_VAR, METRICS_ADDR_VAR];
         for var in own.into_iter().chain(App::ALL.map(extra_args_var)) {
             netutil::config::env_var(var)?;
         }
@@ -159,10 +159,19 @@ pub fn prepare(
         tracing::warn!("{w}");
     }
     let var = extra_args_var(app);
-    let extras = match cfg.env.get(var) {
-        Some(v) => shell_split(v).map_err(|source| PodError::ExtraArgs { var, source })?,
-        None => Vec::new(),
-    };
+    // METRICS_ADDR first: an explicit --metrics-addr in *_EXTRA_ARGS comes later and wins.
+    let mut extras = Vec::new();
+    if let Some(addr) = cfg.env.get(METRICS_ADDR_VAR) {
+        crate::metrics::parse_addr(METRICS_ADDR_VAR, addr).map_err(|reason| PodError::Flag {
+            flag: METRICS_ADDR_VAR,
+            value: addr.clone(),
+            reason,
+        })?;
+        extras.push(format!("--metrics-addr={addr}"));
+    }
+    if let Some(v) = cfg.env.get(var) {
+        extras.extend(shell_split(v).map_err(|source| PodError::ExtraArgs { var, source })?);
+    }
     let app_args = app_args(app, &plan, &extras);
     let eal_args = plan.eal_args.clone();
     let mut words = vec!["dpdk-app".to_owned(), app.name().to_owned()];

@@ -74,6 +74,8 @@ pub enum RelayError {
     Port(#[from] PortError),
     #[error(transparent)]
     Lcore(#[from] LcoresError),
+    #[error(transparent)]
+    Metrics(#[from] crate::metrics::MetricsError),
     #[error("cannot write {path}: {source}")]
     StatsFile {
         path: String,
@@ -220,6 +222,7 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         .map_err(|e| RelayError::Usage(format!("cannot install signal handlers: {e}")))?;
     let (eal, _) =
         Eal::init(std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str)))?;
+    crate::sample_app::enable_capture(&eal);
     if stop.started() {
         return Ok(());
     }
@@ -290,7 +293,9 @@ pub fn run(argv: &[String]) -> Result<(), RelayError> {
         let (stop, reporter) = (stop.clone(), reporter.clone());
         move || reporter.periodic(&stop)
     };
+    let metrics = reporter.serve_metrics()?;
     lcores::run(&eal, vec![job], &stop, monitor)?;
+    drop(metrics);
     // The pods read what the relay last delivered from their rings before it closes them.
     let sent = samples(&ports, &counters);
     crate::quiesce::linger(

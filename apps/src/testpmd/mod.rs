@@ -23,7 +23,7 @@ mod streams;
 
 use std::io::Write;
 use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam::channel;
@@ -35,6 +35,7 @@ use packet::template::{Addresses, Template};
 
 use crate::cmdline::split_eal_app;
 use crate::lcores::{self, Job, LcoresError};
+use crate::metrics::{self, MetricsError, ProbeFigures};
 use crate::quiesce;
 use crate::signal::Stop;
 use crate::stats::{Report, ReportKind, StatsFormat};
@@ -73,6 +74,8 @@ pub enum Error {
         tx_port: u16,
         tx_queue: u16,
     },
+    #[error(transparent)]
+    Metrics(#[from] MetricsError),
     #[error("cannot install the SIGINT/SIGTERM handlers: {0}")]
     Signals(std::io::Error),
     #[error("cannot write --stats-file {path}: {source}")]
@@ -98,6 +101,7 @@ pub fn run(argv: &[String]) -> Result<(), Error> {
     stop.on_signals_announced(|_| {}).map_err(Error::Signals)?;
     let argv0 = std::iter::once("dpdk-app").chain(eal_args.iter().map(String::as_str));
     let (eal, _) = Eal::init(argv0)?;
+    crate::sample_app::enable_capture(&eal);
     if stop.started() {
         return Ok(());
     }
@@ -291,8 +295,9 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         });
     }
 
-    // Periodic JSON needs copies of the receivers' probe state.
-    let periodic_json = cfg.stats_period > 0 && cfg.run.stats_format == StatsFormat::Json;
+    // Periodic JSON and /metrics need copies of the receivers' probe state.
+    let periodic_json = (cfg.stats_period > 0 && cfg.run.stats_format == StatsFormat::Json)
+        || cfg.run.metrics_addr.is_some();
     let epoch = Arc::new(AtomicU64::new(0));
     let (snap_tx, snap_rx) = channel::unbounded();
     let mut spares = Vec::new();
@@ -330,6 +335,10 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
         clock,
         hz,
     };
+    let published = cfg
+        .run
+        .metrics_addr
+        .map(|_| Arc::new(Mutex::new(ProbeFigures::default())));
     let monitor = Monitor {
         period: (cfg.stats_period > 0).then(|| Duration::from_secs(cfg.stats_period)),
         format: cfg.run.stats_format,
@@ -341,6 +350,7 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
             snapshots: snap_rx,
             spares,
         }),
+        published: published.clone(),
     };
     let (done_tx, done_rx) = channel::unbounded();
     let idle = cfg.run.idle_sleep;
@@ -375,12 +385,24 @@ fn forward(eal: &Eal, cfg: &Config, stop: &Stop) -> Result<(), Error> {
     };
 
     let started = Instant::now();
+    // Telemetry commands always; /metrics when --metrics-addr asks for it.
+    let metrics = {
+        let accounts = accounts.clone();
+        let source = move || accounts.figures(started, published.as_deref());
+        metrics::observe(
+            cfg.run.metrics_addr,
+            "testpmd",
+            cfg.mode.name(),
+            Arc::new(source),
+        )?
+    };
     if let Some(d) = cfg.run.duration {
         stop.after(d);
     }
     let forwarded = lcores::run(eal, jobs, stop, move || monitor.run());
     stop.set();
     let _ = watcher.join();
+    drop(metrics);
     forwarded?;
     let elapsed = started.elapsed();
     let dones: Vec<LcoreDone> = done_rx.try_iter().collect();

@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crossbeam::channel::{Receiver, Sender};
@@ -15,6 +15,7 @@ use super::options::Mode;
 use super::output::{self, Rates};
 use super::probe::{Aggregate, ProbeReport};
 use super::streams::Stream;
+use crate::metrics::{Figures, ProbeFigures};
 use crate::signal::Stop;
 use crate::stats::{Pacing, PortCounters, PortPacing, PortSample, Report, ReportKind, StatsFormat};
 
@@ -71,7 +72,14 @@ pub struct Monitor {
     pub accounts: Accounts,
     pub stop: Stop,
     pub probes: Option<ProbeSync>,
+    /// Where the monitor leaves the receivers' probe figures for `/metrics` (about once a
+    /// second): they live in the lcores' own tables, copied out only on the monitor's request,
+    /// so the scrape thread reads the monitor's latest copy rather than asking the lcores.
+    pub published: Option<Arc<Mutex<ProbeFigures>>>,
 }
+
+/// How often the monitor copies the receivers' probe figures out for `/metrics`.
+const PUBLISH_PERIOD: Duration = Duration::from_secs(1);
 
 impl Monitor {
     /// Prints periodic statistics until `stop`, then testpmd's stop announcement.
@@ -89,8 +97,17 @@ impl Monitor {
             (StatsFormat::Json, Some(period)) => start + period,
             _ => start,
         };
+        let mut published_at = start;
         loop {
             let mut wait = Duration::from_millis(200);
+            if let (Some(slot), Some(p)) = (&self.published, &self.probes) {
+                if published_at.elapsed() >= PUBLISH_PERIOD {
+                    let mut agg = Aggregate::new(self.accounts.hz);
+                    collect_snapshots(p, &mut agg);
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = agg.metrics();
+                    published_at = Instant::now();
+                }
+            }
             if let Some(period) = self.period {
                 let now = Instant::now();
                 if now >= next {
@@ -234,6 +251,55 @@ impl Accounts {
             });
         }
         (!ports.is_empty()).then(|| Pacing::of(ports))
+    }
+
+    /// What a `/metrics` scrape shows: the same per-port figures as the final report, the
+    /// paced generators' targets, and probe figures (live sent counts, the receivers' as the
+    /// monitor last published them).
+    pub fn figures(&self, started: Instant, published: Option<&Mutex<ProbeFigures>>) -> Figures {
+        let software = self.software_samples();
+        let zero: Vec<PortSample> = software
+            .iter()
+            .map(|s| PortSample {
+                port: s.port,
+                ..PortSample::default()
+            })
+            .collect();
+        let ports = samples(&software, &zero, &self.ethdev_stats(), &self.base);
+        let mut targets: Vec<(u16, u64)> = Vec::new();
+        for s in &self.streams {
+            if let Some(pps) = s.target_pps {
+                match targets.iter_mut().find(|(p, _)| *p == s.stream.tx_port) {
+                    Some((_, t)) => *t += pps,
+                    None => targets.push((s.stream.tx_port, pps)),
+                }
+            }
+        }
+        let probe = self.report_probes.then(|| {
+            let mut probe = published
+                .map(|p| p.lock().unwrap_or_else(|e| e.into_inner()).clone())
+                .unwrap_or_default();
+            let mut sent = Aggregate::new(self.hz);
+            add_sent(&mut sent, &self.streams);
+            for s in sent.metrics().streams {
+                match probe
+                    .streams
+                    .iter_mut()
+                    .find(|r| (r.port, r.stream) == (s.port, s.stream))
+                {
+                    Some(r) => r.sent = s.sent,
+                    None => probe.streams.push(s),
+                }
+            }
+            probe
+        });
+        Figures {
+            ports,
+            drops: None,
+            targets,
+            elapsed_s: started.elapsed().as_secs_f64(),
+            probe,
+        }
     }
 
     /// Current ethdev counters per port.

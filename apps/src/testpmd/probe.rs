@@ -18,6 +18,8 @@ use hdrhistogram::Histogram;
 use packet::probe::{decode, TSC_MASK};
 use serde::Serialize;
 
+use crate::metrics;
+
 /// Sequence numbers behind the highest one seen that are checked for duplicates.
 pub const WINDOW: u64 = 1024;
 /// Stream ids a receiver tracks per port (ids at or above are counted as unknown).
@@ -470,6 +472,44 @@ impl Aggregate {
                 None => e.latency = Some(s.latency.clone()),
             }
         }
+    }
+
+    /// The figures a Prometheus scrape shows: per stream, and the latency of all streams in
+    /// the fixed buckets of [`metrics::LATENCY_BUCKETS_S`].
+    pub fn metrics(&self) -> metrics::ProbeFigures {
+        let mut total: Option<Histogram<u64>> = None;
+        let streams = self
+            .entries
+            .iter()
+            .map(|e| {
+                if let Some(h) = &e.latency {
+                    match &mut total {
+                        Some(t) => t.add(h).expect("same bounds"),
+                        None => total = Some(h.clone()),
+                    }
+                }
+                metrics::StreamFigures {
+                    port: e.port,
+                    stream: e.stream,
+                    sent: e.sent,
+                    receives: e.latency.is_some() || e.counts.received > 0,
+                    received: e.counts.received,
+                    lost: e.counts.lost(),
+                    reordered: e.counts.reordered,
+                    duplicated: e.counts.duplicated,
+                }
+            })
+            .collect();
+        let hz = self.hz.max(1) as f64;
+        let latency = total.filter(|h| !h.is_empty()).map(|h| metrics::Latency {
+            sum_s: h.mean() * h.len() as f64 / hz,
+            count: h.len(),
+            buckets: metrics::LATENCY_BUCKETS_S
+                .iter()
+                .map(|&le| (le, h.count_between(0, (le * hz) as u64)))
+                .collect(),
+        });
+        metrics::ProbeFigures { streams, latency }
     }
 
     pub fn report(&mut self, clock_id: u16) -> ProbeReport {
