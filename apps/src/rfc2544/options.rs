@@ -269,14 +269,15 @@ mod tests {
         assert_eq!(c.search.duration_cap(), Some(Duration::from_secs(300)));
         assert_eq!(c.peer(1), Some("0c:fe:c0:ff:ee:01".parse().unwrap()));
         assert_eq!(c.peer(2), Some("02:00:00:00:00:02".parse().unwrap()));
-        let c = run("--eth-peer 0,auto --eth-peer 1,auto --eth-peer 1,0c:fe:c0:ff:ee:01").unwrap();
-        assert_eq!(c.peer(0), None, "auto: learned from announcements");
+        assert_eq!(c.stats_format, StatsFormat::Json);
+        let auto =
+            run("--eth-peer 0,auto --eth-peer 1,auto --eth-peer 1,0c:fe:c0:ff:ee:01").unwrap();
+        assert_eq!(auto.peer(0), None, "auto: learned from announcements");
         assert_eq!(
-            c.peer(1),
+            auto.peer(1),
             Some("0c:fe:c0:ff:ee:01".parse().unwrap()),
             "the last one wins"
         );
-        assert_eq!(c.stats_format, StatsFormat::Json);
         let d = run("").unwrap();
         assert_eq!(d.sizes.len(), 7);
         assert_eq!(d.search.final_duration(), Duration::from_secs(60));
