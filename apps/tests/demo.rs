@@ -130,11 +130,14 @@ fn demo_reports_both_phases_with_every_frame_accounted_for() {
 
 #[test]
 fn a_failing_phase_says_why() {
-    // A copy of deployment/ whose manifest names a network no NAD defines.
+    // A copy of deployment/'s manifests (not its kustomize components) whose traffic test
+    // names a network no NAD defines.
     let dir = ScratchDir::new("demo-bad");
     let deployment = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deployment");
     for entry in std::fs::read_dir(&deployment).unwrap().flatten() {
-        std::fs::copy(entry.path(), dir.join(&entry.file_name().to_string_lossy())).unwrap();
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), dir.join(&entry.file_name().to_string_lossy())).unwrap();
+        }
     }
     let manifest = dir.join("vdpa-dpdk-traffic-test.yaml");
     let text = std::fs::read_to_string(&manifest)
