@@ -260,7 +260,14 @@ fn demo_runs_the_rfc2544_manifest_through_the_relay() {
         .arg(&report)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", testkit::describe("demo", &out));
+    // As in run_search: settled, or ended by the demo's --duration cap on a loaded machine.
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let capped = out.status.code() == Some(1)
+            && err.contains("no verified result")
+            && json(&report.join("rfc2544.json"))["complete"] == false;
+        assert!(capped, "{}", testkit::describe("demo", &out));
+    }
     let text = stdout(&out);
     assert!(text.contains("RFC 2544 throughput"), "{text}");
     check_report(&text, false, &report);

@@ -76,15 +76,21 @@ pub fn run(
         placement.describe(),
         logs.display()
     );
-    run::run(&sim, &spec, abort)?;
+    // The generator writes its report even when the search did not settle (its --duration
+    // cap, a signal): show what it found before saying it failed.
+    let ran = run::run(&sim, &spec, abort);
     let json = report_dir.join("rfc2544.json");
-    let text = std::fs::read_to_string(&json).map_err(|source| DemoError::Io {
-        path: json.clone(),
-        source,
-    })?;
-    let r = rfc2544::report::Report::from_json(&text)
-        .map_err(|e| DemoError::Usage(format!("{}: not an rfc2544 report: {e}", json.display())))?;
-    print!("\n{}", rfc2544::report::table(&r));
-    println!("\nReport: {}", report_dir.join("rfc2544.html").display());
+    match std::fs::read_to_string(&json) {
+        Ok(text) => {
+            let r = rfc2544::report::Report::from_json(&text).map_err(|e| {
+                DemoError::Usage(format!("{}: not an rfc2544 report: {e}", json.display()))
+            })?;
+            print!("\n{}", rfc2544::report::table(&r));
+            println!("\nReport: {}", report_dir.join("rfc2544.html").display());
+        }
+        Err(source) if ran.is_ok() => return Err(DemoError::Io { path: json, source }),
+        Err(_) => {}
+    }
+    ran?;
     Ok(())
 }
